@@ -1,0 +1,15 @@
+#pragma once
+#include <cstdint>
+#include <ctime>
+
+inline uint64_t mono_ns() {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+// Wire format: CLOCK_MONOTONIC nanoseconds, ASCII decimal, then '\n'.
+// Returns the length written (at most 21 bytes: 20 digits and the newline).
+int encode_ts(uint64_t ns, char *out);
+// Parses "<digits>\n" of exactly `len` bytes; false on anything else.
+bool decode_ts(const char *in, int len, uint64_t *ns);

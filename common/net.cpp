@@ -1,0 +1,145 @@
+#include "net.h"
+
+#include <arpa/inet.h>
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+#include <fcntl.h>
+#include <netinet/tcp.h>
+#include <unistd.h>
+
+bool resolve(const char *host, int port, Endpoint *ep, char *err) {
+    memset(ep, 0, sizeof *ep);
+    if (strcmp(host, "localhost") == 0) host = "127.0.0.1";
+    auto *in4 = (sockaddr_in *)&ep->ss;
+    auto *in6 = (sockaddr_in6 *)&ep->ss;
+    if (inet_pton(AF_INET, host, &in4->sin_addr) == 1) {
+        in4->sin_family = AF_INET;
+        in4->sin_port = htons((uint16_t)port);
+        ep->len = sizeof *in4;
+        return true;
+    }
+    const char *h = host;
+    char buf[INET6_ADDRSTRLEN + 2];
+    size_t hl = strlen(host);
+    if (hl > 2 && hl < sizeof buf && host[0] == '[' && host[hl - 1] == ']') {
+        memcpy(buf, host + 1, hl - 2);
+        buf[hl - 2] = '\0';
+        h = buf;
+    }
+    if (inet_pton(AF_INET6, h, &in6->sin6_addr) == 1) {
+        in6->sin6_family = AF_INET6;
+        in6->sin6_port = htons((uint16_t)port);
+        ep->len = sizeof *in6;
+        return true;
+    }
+    snprintf(err, kErrLen, "address is not a numeric IPv4 or IPv6 address: %s", host);
+    return false;
+}
+
+void format_endpoint(const Endpoint &ep, char *out, size_t len) {
+    char a[INET6_ADDRSTRLEN] = "?";
+    if (ep.ss.ss_family == AF_INET6) {
+        auto *in6 = (const sockaddr_in6 *)&ep.ss;
+        inet_ntop(AF_INET6, &in6->sin6_addr, a, sizeof a);
+        snprintf(out, len, "[%s]:%d", a, ntohs(in6->sin6_port));
+    } else {
+        auto *in4 = (const sockaddr_in *)&ep.ss;
+        inet_ntop(AF_INET, &in4->sin_addr, a, sizeof a);
+        snprintf(out, len, "%s:%d", a, ntohs(in4->sin_port));
+    }
+}
+
+int listen_tcp(const Endpoint &ep, int backlog, bool reuseport, char *err) {
+    char name[64];
+    format_endpoint(ep, name, sizeof name);
+    int fd = socket(ep.ss.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    if (fd < 0) {
+        snprintf(err, kErrLen, "socket: %s", strerror(errno));
+        return -1;
+    }
+    int one = 1;
+    setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+    if (reuseport && setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof one) != 0) {
+        int e = errno;
+        snprintf(err, kErrLen, "setsockopt SO_REUSEPORT: %s", strerror(e));
+        close(fd);
+        errno = e;
+        return -1;
+    }
+    if (bind(fd, (const sockaddr *)&ep.ss, ep.len) != 0) {
+        int e = errno;
+        snprintf(err, kErrLen, "bind %s: %s%s", name, strerror(e),
+                 e == EADDRINUSE ? " (another server holds the port: stop it or pick another port)"
+                 : e == EACCES   ? " (ports below 1024 need root)"
+                 : e == EADDRNOTAVAIL ? " (no local interface has that address)"
+                                      : "");
+        close(fd);
+        errno = e;
+        return -1;
+    }
+    // The kernel silently caps the backlog at net.core.somaxconn.
+    if (listen(fd, backlog) != 0) {
+        int e = errno;
+        snprintf(err, kErrLen, "listen %s: %s", name, strerror(e));
+        close(fd);
+        errno = e;
+        return -1;
+    }
+    return fd;
+}
+
+int local_port(int fd) {
+    sockaddr_storage ss;
+    socklen_t len = sizeof ss;
+    if (getsockname(fd, (sockaddr *)&ss, &len) != 0) return -1;
+    if (ss.ss_family == AF_INET6) return ntohs(((sockaddr_in6 *)&ss)->sin6_port);
+    return ntohs(((sockaddr_in *)&ss)->sin_port);
+}
+
+int accept_nb(int lfd) {
+    for (;;) {
+        int fd = accept4(lfd, nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC);
+        if (fd >= 0 || errno != EINTR) return fd;
+    }
+}
+
+int reserve_fd_open() { return open("/dev/null", O_RDONLY | O_CLOEXEC); }
+
+int emfile_refuse(int lfd, int *reserve_fd) {
+    if (*reserve_fd < 0) return 0;
+    close(*reserve_fd);
+    *reserve_fd = -1;
+    // Only one descriptor is free, so this refuses one connection at a time; a
+    // connection accepted by another process (or thread) meanwhile is not ours to count.
+    int refused = 0;
+    for (;;) {
+        int fd = accept_nb(lfd);
+        if (fd < 0) break;
+        close(fd);
+        refused++;
+    }
+    *reserve_fd = reserve_fd_open();
+    return refused;
+}
+
+int connect_nb(const Endpoint &ep) {
+    int fd = socket(ep.ss.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    if (fd < 0) return -1;
+    if (connect(fd, (const sockaddr *)&ep.ss, ep.len) != 0 && errno != EINPROGRESS) {
+        int e = errno;
+        close(fd);
+        errno = e;
+        return -1;
+    }
+    return fd;
+}
+
+void set_nodelay(int fd) {
+    int one = 1;
+    setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+}
+
+void close_fd(int fd) {
+    if (fd > 2) close(fd);
+}

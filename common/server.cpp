@@ -1,0 +1,81 @@
+#include "server.h"
+
+#include <cerrno>
+#include <cstdio>
+#include <cstdlib>
+#include <unistd.h>
+
+#include "util.h"
+
+void server_parse_args(int argc, char **argv, ServerConfig *cfg, bool has_workers,
+                       void (*usage)(FILE *)) {
+    const char *host = "127.0.0.1";
+    int port = 9000;
+    int ch;
+    const char *opts = has_workers ? "a:b:hqt:w:" : "a:b:hqt:";
+    while ((ch = getopt(argc, argv, opts)) != -1) {
+        switch (ch) {
+        case 'a': host = optarg; break;
+        case 'b': cfg->backlog = (int)num_arg(optarg, 1, 1 << 20, "backlog"); break;
+        case 'q': cfg->quiet = true; break;
+        case 't': cfg->idle_s = (int)num_arg(optarg, 0, 86400, "idle timeout"); break;
+        case 'w': cfg->workers = (int)num_arg(optarg, 0, 100000, "number of workers"); break;
+        case 'h': usage(stdout); exit(0);
+        default: usage(stderr); exit(EXIT_USAGE);
+        }
+    }
+    argc -= optind;
+    argv += optind;
+    if (argc > 1) {
+        warnx_("too many arguments: %s", argv[1]);
+        usage(stderr);
+        exit(EXIT_USAGE);
+    }
+    if (argc == 1) port = (int)num_arg(argv[0], 0, 65535, "port");
+    char err[kErrLen];
+    if (!resolve(host, port, &cfg->ep, err)) die(EXIT_USAGE, "-a: %s", err);
+    format_endpoint(cfg->ep, cfg->addr, sizeof cfg->addr);
+}
+
+int server_listen(ServerConfig *cfg, bool reuseport) {
+    char err[kErrLen];
+    int fd = listen_tcp(cfg->ep, cfg->backlog, reuseport, err);
+    if (fd < 0) die(EXIT_RUNTIME, "%s", err);
+    // Port 0 asks the kernel to choose; report the one it chose.
+    auto *in4 = (sockaddr_in *)&cfg->ep.ss;
+    auto *in6 = (sockaddr_in6 *)&cfg->ep.ss;
+    int port = local_port(fd);
+    if (cfg->ep.ss.ss_family == AF_INET6)
+        in6->sin6_port = htons((uint16_t)port);
+    else
+        in4->sin_port = htons((uint16_t)port);
+    format_endpoint(cfg->ep, cfg->addr, sizeof cfg->addr);
+    return fd;
+}
+
+void server_print_start(const ServerConfig &cfg, const char *strategy, long capacity) {
+    if (cfg.quiet) return;
+    printf("%s: listening on %s, strategy %s, up to %ld connections (RLIMIT_NOFILE %ld)\n",
+           g_prog, cfg.addr, strategy, capacity, raise_fd_limit());
+    fflush(stdout);
+}
+
+void server_print_stats(const ServerConfig &cfg, const ServerStats &st, bool forks) {
+    if (cfg.quiet) return;
+    printf("%s: stats accepted=%llu peak_open=%llu bytes_echoed=%llu idle_closed=%llu "
+           "reset=%llu io_error=%llu refused_nofd=%llu accept_error=%llu nomem=%llu",
+           g_prog, (unsigned long long)st.accepted, (unsigned long long)st.peak_open, (unsigned long long)st.bytes_echoed,
+           (unsigned long long)st.idle_closed, (unsigned long long)st.err_reset,
+           (unsigned long long)st.err_io, (unsigned long long)st.refused_nofd,
+           (unsigned long long)st.err_accept, (unsigned long long)st.err_nomem);
+    if (forks) printf(" fork_failed=%llu", (unsigned long long)st.fork_failed);
+    printf("\n");
+    fflush(stdout);
+}
+
+void count_io_error(ServerStats *st, int err) {
+    if (err == ECONNRESET || err == EPIPE || err == ETIMEDOUT)
+        st->err_reset++;
+    else
+        st->err_io++;
+}

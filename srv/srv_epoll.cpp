@@ -1,0 +1,241 @@
+// srv_epoll: timestamp echo server on one edge-triggered epoll loop.
+//
+// Each connection is added once with IN|OUT|RDHUP|ET and never modified (as nginx
+// does), so every handler runs until the kernel says EAGAIN, or until a short read
+// proves the receive queue empty. Per-connection state is a flat array indexed by
+// fd; a connection owns a buffer only while a write to it has come up short.
+#include <cerrno>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <sys/epoll.h>
+#include <unistd.h>
+
+#include "../common/clock.h"
+#include "../common/net.h"
+#include "../common/server.h"
+#include "../common/util.h"
+
+namespace {
+
+constexpr uint32_t kPendCap = 64 * 1024;  // unsent bytes held per slow reader
+constexpr int kMaxEvents = 1024;
+
+struct Conn {
+    char *pend;           // unsent echo, allocated on the first short write
+    uint32_t pend_off, pend_len;
+    uint32_t last_active; // seconds since start, for -t
+    bool open, peer_done, paused;
+};
+
+ServerConfig cfg;
+ServerStats st;
+Conn *conns;
+long max_fds;
+int max_open_fd = -1;
+int ep_fd, listen_fd, reserve_fd;
+uint32_t now_s;
+char io_buf[64 * 1024];
+
+void usage(FILE *out) {
+    fprintf(out, "usage: srv_epoll [-hq] [-a addr] [-b backlog] [-t idle-seconds] [port]\n");
+}
+
+void close_conn(int fd) {
+    Conn &c = conns[fd];
+    free(c.pend);
+    c = Conn{};
+    close_fd(fd);
+    st.open--;
+}
+
+// Sends what is pending; true when nothing is left.
+bool flush_pending(int fd, Conn &c) {
+    while (c.pend_len > 0) {
+        ssize_t n = write(fd, c.pend + c.pend_off, c.pend_len);
+        if (n < 0) {
+            if (errno == EINTR) continue;
+            if (errno == EAGAIN) return false;
+            count_io_error(&st, errno);
+            close_conn(fd);
+            return false;
+        }
+        st.bytes_echoed += (uint64_t)n;
+        c.pend_off += (uint32_t)n;
+        c.pend_len -= (uint32_t)n;
+    }
+    free(c.pend);
+    c.pend = nullptr;
+    c.pend_off = 0;
+    return true;
+}
+
+// Queues bytes the socket would not take; false if the connection was closed.
+bool keep_unsent(int fd, Conn &c, const char *p, uint32_t n) {
+    if (!c.pend) {
+        c.pend = (char *)malloc(kPendCap);
+        if (!c.pend) {
+            st.err_nomem++;
+            close_conn(fd);
+            return false;
+        }
+    } else if (c.pend_off + c.pend_len + n > kPendCap) {
+        memmove(c.pend, c.pend + c.pend_off, c.pend_len);
+        c.pend_off = 0;
+    }
+    memcpy(c.pend + c.pend_off + c.pend_len, p, n);
+    c.pend_len += n;
+    return true;
+}
+
+void on_readable(int fd, Conn &c, bool rdhup) {
+    while (!c.paused) {
+        // With bytes queued, read only what the queue can take: that is backpressure.
+        size_t room = c.pend_len ? kPendCap - c.pend_len : sizeof io_buf;
+        ssize_t n = read(fd, io_buf, room);
+        if (n > 0) {
+            if (cfg.idle_s) c.last_active = now_s;
+            ssize_t w = 0;
+            if (!c.pend_len) {
+                w = write(fd, io_buf, (size_t)n);
+                if (w < 0) {
+                    if (errno != EAGAIN && errno != EINTR) {
+                        count_io_error(&st, errno);
+                        close_conn(fd);
+                        return;
+                    }
+                    w = 0;
+                }
+                st.bytes_echoed += (uint64_t)w;
+            }
+            if (w < n && !keep_unsent(fd, c, io_buf + w, (uint32_t)(n - w))) return;
+            if (c.pend_len >= kPendCap) c.paused = true;
+            if ((size_t)n == room) continue;
+            // A short read emptied the queue. If the peer had already sent FIN when
+            // the event was raised, everything before it is now read: skip the
+            // read that would only return 0.
+            if (!rdhup) return;
+            n = 0;
+        }
+        if (n == 0) {
+            c.peer_done = true;
+            if (!c.pend_len) close_conn(fd);
+            return;
+        }
+        if (errno == EAGAIN) return;
+        if (errno == EINTR) continue;
+        count_io_error(&st, errno);
+        close_conn(fd);
+        return;
+    }
+}
+
+void on_writable(int fd, Conn &c) {
+    if (!flush_pending(fd, c)) return;
+    if (c.peer_done) {
+        close_conn(fd);
+    } else if (c.paused) {
+        // Bytes left unread while paused raise no new edge: read them now.
+        c.paused = false;
+        on_readable(fd, c, false);
+    }
+}
+
+void accept_all() {
+    static bool warned;
+    for (;;) {
+        int fd = accept_nb(listen_fd);
+        if (fd < 0) {
+            if (errno == EAGAIN || errno == ECONNABORTED || errno == EPROTO) {
+                if (errno == EAGAIN) return;
+                continue;
+            }
+            if (errno == EMFILE || errno == ENFILE) {
+                if (!warned) warn_("accept (refusing connections until descriptors free up)");
+                warned = true;
+                st.refused_nofd += (uint64_t)emfile_refuse(listen_fd, &reserve_fd);
+                return;
+            }
+            st.err_accept++;
+            warn_("accept");
+            return;
+        }
+        set_nodelay(fd);
+        epoll_event ev = {};
+        ev.events = EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET;
+        ev.data.fd = fd;
+        if (fd >= max_fds || epoll_ctl(ep_fd, EPOLL_CTL_ADD, fd, &ev) != 0) {
+            st.err_accept++;
+            close(fd);
+            continue;
+        }
+        conns[fd].open = true;
+        conns[fd].last_active = now_s;
+        if (fd > max_open_fd) max_open_fd = fd;
+        st.opened();
+    }
+}
+
+void close_idle() {
+    for (int fd = 0; fd <= max_open_fd; fd++) {
+        if (conns[fd].open && now_s - conns[fd].last_active >= (uint32_t)cfg.idle_s) {
+            close_conn(fd);
+            st.idle_closed++;
+        }
+    }
+}
+
+}  // namespace
+
+int main(int argc, char **argv) {
+    g_prog = "srv_epoll";
+    server_parse_args(argc, argv, &cfg, false, usage);
+    max_fds = raise_fd_limit();
+    sigset_t wait_mask;
+    setup_signals(&wait_mask);
+
+    listen_fd = server_listen(&cfg, false);
+    reserve_fd = reserve_fd_open();
+    ep_fd = epoll_create1(EPOLL_CLOEXEC);
+    if (ep_fd < 0) die_errno(EXIT_RUNTIME, "epoll_create1");
+    // calloc: pages of the array are touched only as descriptors reach them.
+    conns = (Conn *)calloc((size_t)max_fds, sizeof *conns);
+    if (!conns) die(EXIT_RUNTIME, "cannot allocate state for %ld descriptors", max_fds);
+    epoll_event lev = {};
+    lev.events = EPOLLIN | EPOLLET;
+    lev.data.fd = listen_fd;
+    if (epoll_ctl(ep_fd, EPOLL_CTL_ADD, listen_fd, &lev) != 0) die_errno(EXIT_RUNTIME, "epoll_ctl");
+    server_print_start(cfg, "epoll (edge-triggered)", max_fds - 6);
+
+    uint64_t start = mono_ns();
+    uint32_t last_scan_s = 0;
+    static epoll_event events[kMaxEvents];
+    while (!g_stop) {
+        int n = epoll_pwait(ep_fd, events, kMaxEvents, cfg.idle_s ? 1000 : -1, &wait_mask);
+        if (n < 0) {
+            if (errno == EINTR) continue;
+            die_errno(EXIT_RUNTIME, "epoll_wait");
+        }
+        if (cfg.idle_s) now_s = (uint32_t)((mono_ns() - start) / 1000000000u);
+        for (int i = 0; i < n; i++) {
+            int fd = events[i].data.fd;
+            uint32_t e = events[i].events;
+            if (fd == listen_fd) {
+                accept_all();
+                continue;
+            }
+            Conn &c = conns[fd];
+            if (c.open && c.pend_len && (e & (EPOLLOUT | EPOLLERR | EPOLLHUP))) on_writable(fd, c);
+            if (c.open && (e & (EPOLLIN | EPOLLRDHUP | EPOLLERR | EPOLLHUP)))
+                on_readable(fd, c, e & EPOLLRDHUP);
+        }
+        if (cfg.idle_s && now_s != last_scan_s) {  // at most once a second
+            last_scan_s = now_s;
+            close_idle();
+        }
+    }
+    for (int fd = 0; fd <= max_open_fd; fd++)
+        if (conns[fd].open) close_conn(fd);
+    server_print_stats(cfg, st);
+    return 0;
+}

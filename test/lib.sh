@@ -1,0 +1,77 @@
+# Shared by the shell tests. The caller's environment names the binaries:
+# SERVER (a srv_* program), CLI (cli_flood), PEER (test/peer).
+set -u
+T=$(mktemp -d "${TMPDIR:-/tmp}/c10k-test.XXXXXX")
+SRV_PID=
+PORT=
+
+cleanup() {
+    if [ -n "$SRV_PID" ] && kill -0 "$SRV_PID" 2>/dev/null; then
+        kill -KILL "$SRV_PID" 2>/dev/null
+        pkill -KILL -P "$SRV_PID" 2>/dev/null  # forked children, where there are any
+        wait "$SRV_PID" 2>/dev/null
+    fi
+    rm -rf "$T"
+}
+trap cleanup EXIT
+
+fail() {
+    echo "FAIL: $*" >&2
+    [ -s "$T/srv.out" ] && { echo "--- server stdout"; tail -5 "$T/srv.out"; } >&2
+    [ -s "$T/srv.err" ] && { echo "--- server stderr"; tail -5 "$T/srv.err"; } >&2
+    exit 1
+}
+
+skip() {
+    echo "SKIP: $*"
+    exit 77
+}
+
+# start_server [args...]: starts $SERVER on a port the kernel picks, waits for its
+# start line (printed once it listens) and sets PORT.
+start_server() {
+    "$SERVER" "$@" 0 >"$T/srv.out" 2>"$T/srv.err" &
+    SRV_PID=$!
+    for _ in $(seq 200); do
+        PORT=$(sed -n 's/.*listening on .*:\([0-9][0-9]*\),.*/\1/p' "$T/srv.out")
+        [ -n "$PORT" ] && return 0
+        kill -0 "$SRV_PID" 2>/dev/null || fail "server exited at start"
+        sleep 0.05
+    done
+    fail "server did not print its start line within 10 s"
+}
+
+# stop_server [signal]: signals the server, waits up to 5 s, returns its exit status.
+stop_server() {
+    kill -"${1:-TERM}" "$SRV_PID"
+    for _ in $(seq 100); do
+        kill -0 "$SRV_PID" 2>/dev/null || break
+        sleep 0.05
+    done
+    kill -0 "$SRV_PID" 2>/dev/null && fail "server still running 5 s after SIG${1:-TERM}"
+    wait "$SRV_PID"
+    local rc=$?
+    SRV_PID=
+    return $rc
+}
+
+# json_num KEY FILE: the number after "KEY": (first match) in a one-line JSON report.
+json_num() {
+    grep -o "\"$1\":[0-9.]*" "$2" | head -1 | cut -d: -f2
+}
+
+# stat_num KEY: a counter from the server's "stats" line.
+stat_num() {
+    sed -n "s/.*stats.* $1=\([0-9]*\).*/\1/p" "$T/srv.out"
+}
+
+expect_eq() {  # expect_eq WHAT GOT WANT
+    [ "$2" = "$3" ] || fail "$1: got '$2', want '$3'"
+}
+
+# flood ARGS...: runs cli_flood --json against the server into $T/report.json.
+flood() {
+    "$CLI" -p "$PORT" --json "$@" >"$T/report.json" 2>"$T/cli.err"
+    CLI_RC=$?
+    cat "$T/report.json"
+}

@@ -1,0 +1,22 @@
+# SIGTERM and SIGINT stop the server at once with statistics and exit 0;
+# SIGHUP and SIGPIPE do not kill it.
+. "$(dirname "$0")/lib.sh"
+start_server
+kill -HUP "$SRV_PID"; kill -PIPE "$SRV_PID"
+sleep 0.2
+kill -0 "$SRV_PID" 2>/dev/null || fail "SIGHUP or SIGPIPE killed the server"
+"$PEER" "$PORT" hold 50 5 >"$T/hold.out" &
+HOLD=$!
+sleep 0.5
+start=$(date +%s%N)
+stop_server TERM
+rc=$?
+ms=$((($(date +%s%N) - start) / 1000000))
+kill "$HOLD" 2>/dev/null; wait "$HOLD" 2>/dev/null
+expect_eq "exit status after SIGTERM" "$rc" 0
+[ "$ms" -lt 1000 ] || fail "took $ms ms to stop"
+grep -q 'stats accepted=50 peak_open=50 ' "$T/srv.out" || fail "statistics line missing or wrong: $(cat "$T/srv.out")"
+start_server
+stop_server INT || fail "exit status after SIGINT: $?"
+grep -q 'stats accepted=0 ' "$T/srv.out" || fail "no statistics after SIGINT"
+echo "ok: stopped in $ms ms"
