@@ -75,3 +75,10 @@ flood() {
     CLI_RC=$?
     cat "$T/report.json"
 }
+
+# load_lock: tests that open thousands of sockets take a machine-wide lock, so that
+# two test runs (or a benchmark) never compete for ports, descriptors and tcp_mem.
+load_lock() {
+    exec 9>"${TMPDIR:-/tmp}/c10k-load.lock"
+    flock -w 600 9 || fail "waited 10 minutes for the load lock"
+}

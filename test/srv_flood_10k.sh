@@ -1,5 +1,6 @@
 # 10,000 simultaneous one-shot requests: every one echoed, none failed.
 . "$(dirname "$0")/lib.sh"
+load_lock
 start_server
 flood -n 10000 -t 30
 expect_eq "cli_flood exit status" "$CLI_RC" 0

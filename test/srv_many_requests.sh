@@ -1,5 +1,6 @@
 # 1,000 connections x 100 requests each, over held connections.
 . "$(dirname "$0")/lib.sh"
+load_lock
 start_server
 flood -n 100000 -c 1000 -r 100 -t 30
 expect_eq "cli_flood exit status" "$CLI_RC" 0
