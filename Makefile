@@ -18,7 +18,7 @@ COMMON_SRCS := $(wildcard common/*.cpp)
 COMMON_HDRS := $(wildcard common/*.h)
 src_of = $(firstword $(wildcard srv/$(1).cpp cli/$(1).cpp))
 
-.PHONY: all check clean demo
+.PHONY: all check clean demo install uninstall
 all: $(PROGS)
 
 define prog_rule
@@ -37,6 +37,21 @@ check:
 clean:
 	rm -f $(PROGS)
 	rm -rf build build-asan
+
+# make install [PREFIX=/usr/local] [DESTDIR=staging]: programs and their pages,
+# so that `man srv_epoll` works; every program in PROGS must have man/PROG.1.
+PREFIX ?= /usr/local
+BINDIR ?= $(PREFIX)/bin
+MANDIR ?= $(PREFIX)/share/man
+install: all
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man7
+	install -m 755 $(PROGS) $(DESTDIR)$(BINDIR)/
+	install -m 644 $(PROGS:%=man/%.1) $(DESTDIR)$(MANDIR)/man1/
+	install -m 644 man/c10k.7 $(DESTDIR)$(MANDIR)/man7/
+
+uninstall:
+	rm -f $(PROGS:%=$(DESTDIR)$(BINDIR)/%) $(PROGS:%=$(DESTDIR)$(MANDIR)/man1/%.1) \
+	      $(DESTDIR)$(MANDIR)/man7/c10k.7
 
 # Build, then run the experiment's headline once: 10,000 simultaneous requests.
 demo: all
