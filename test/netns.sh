@@ -143,7 +143,6 @@ expect_eq "server bytes_echoed" "$(stat_num bytes_echoed)" $((SENT_A + SENT_B))
 # sent and transmitted at least the echo (payload; headers and handshakes add more).
 for c in A B; do
     eval "sent=\$SENT_$c rx=\$(( \$(ctr $c rx) - RX0_$c )) tx=\$(( \$(ctr $c tx) - TX0_$c ))"
-    # shellcheck disable=SC2154  # set by the eval above
     echo "veth$c: client sent $sent payload bytes; port rx +$rx tx +$tx bytes"
     [ "$rx" -ge "$sent" ] || fail "veth$c received $rx bytes, less than the $sent its client sent"
     [ "$tx" -ge "$sent" ] || fail "veth$c transmitted $tx bytes, less than the $sent echoed"
