@@ -4,6 +4,7 @@ set -u
 T=$(mktemp -d "${TMPDIR:-/tmp}/c10k-test.XXXXXX")
 SRV_PID=
 PORT=
+SRV_NETNS=
 
 cleanup() {
     if [ -n "$SRV_PID" ] && kill -0 "$SRV_PID" 2>/dev/null; then
@@ -28,9 +29,10 @@ skip() {
 }
 
 # start_server [args...]: starts $SERVER on a port the kernel picks, waits for its
-# start line (printed once it listens) and sets PORT.
+# start line (printed once it listens) and sets PORT. With SRV_NETNS set, the server
+# runs in that network namespace (ip netns exec execs, so SRV_PID is still the server).
 start_server() {
-    "$SERVER" "$@" 0 >"$T/srv.out" 2>"$T/srv.err" &
+    ${SRV_NETNS:+ip netns exec "$SRV_NETNS"} "$SERVER" "$@" 0 >"$T/srv.out" 2>"$T/srv.err" &
     SRV_PID=$!
     for _ in $(seq 200); do
         PORT=$(sed -n 's/.*listening on .*:\([0-9][0-9]*\),.*/\1/p' "$T/srv.out")

@@ -7,6 +7,7 @@
 //   peer PORT reset BYTES         send, then close with SO_LINGER 0 (an RST) without reading
 //   peer PORT hold N SECONDS      open N connections, keep them idle, then close
 //
+// Dials 127.0.0.1, or the IPv4 address in $PEER_HOST (the netns test's server).
 // Prints one line "peer: <mode> sent=N echoed=N ok|FAIL reason"; exit 0 only on ok.
 #include <arpa/inet.h>
 #include <cerrno>
@@ -29,6 +30,11 @@ static int dial(int rcvbuf) {
     sa.sin_family = AF_INET;
     sa.sin_port = htons((uint16_t)port);
     sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    const char *host = getenv("PEER_HOST");
+    if (host && inet_pton(AF_INET, host, &sa.sin_addr) != 1) {
+        close(fd);
+        return -1;
+    }
     if (connect(fd, (sockaddr *)&sa, sizeof sa) != 0) {
         close(fd);
         return -1;
