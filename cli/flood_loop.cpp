@@ -432,7 +432,7 @@ void run_events(const Options &o, Report *r) {
     if (!traffic) r->connect_s = (double)(end - start) / 1e9;
     // The window actually measured: shorter only if the run was interrupted.
     double window = (double)o.duration_s;
-    if (traffic && end < w_end) window = end > w_begin ? (double)(end - w_begin) / 1e9 : 0;
+    if (g_stop && end < w_end) window = end > w_begin ? (double)(end - w_begin) / 1e9 : 0;
     if (!traffic) window = 0;
     r->requests_per_s = window > 0 ? (double)r->succeeded / window : 0;
     r->connections_per_s = r->connect_s > 0 ? (double)r->connections / r->connect_s : 0;
