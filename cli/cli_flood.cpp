@@ -166,14 +166,16 @@ void preflight() {
     }
     if (fatal) exit(EXIT_RUNTIME);
 
+    long tw_reuse = read_long("/proc/sys/net/ipv4/tcp_tw_reuse", 0);
+    bool reuse = tw_reuse == 1 || (tw_reuse == 2 && loopback_target());
+    // With tcp_tw_reuse the kernel takes such ports back, but only after a search
+    // that makes a 10,000-connection burst slow; a few connections never notice.
     long tw = time_wait_count();
-    if (ports && tw > 1000 && at_once + tw > ports)
+    if (ports && tw > 1000 && at_once + tw > ports && (!reuse || at_once >= 1000))
         warnx_("warning: %ld sockets in TIME_WAIT hold local ports; %lld more connections may "
                "make connect() slow or fail with no_ports: wait 60 s for them to expire",
                tw, at_once);
     long long total = opt.duration_s ? opt.concurrency : (opt.requests + opt.per_conn - 1) / opt.per_conn;
-    long tw_reuse = read_long("/proc/sys/net/ipv4/tcp_tw_reuse", 0);
-    bool reuse = tw_reuse == 1 || (tw_reuse == 2 && loopback_target());
     if (ports && !reuse && total > ports)
         warnx_("warning: %lld connections in all, each leaving a local port in TIME_WAIT for "
                "60 s, but only %ld ports: expect no_ports failures; use -r or -d to reuse "

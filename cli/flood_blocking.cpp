@@ -11,6 +11,7 @@
 #include <cstring>
 #include <sys/mman.h>
 #include <sys/wait.h>
+#include <ctime>
 #include <unistd.h>
 
 #include "../common/clock.h"
@@ -141,14 +142,30 @@ void run_blocking(const Options &o, Report *r) {
     // Signals reach the parent while it waits; it passes a stop on to the workers.
     sigprocmask(SIG_SETMASK, &wait_mask, nullptr);
     bool forwarded = false;
+    uint64_t last_progress = mono_ns(), last_done = 0;
     for (long long done = 0; done < started;) {
         if (g_stop && !forwarded) {
             for (long long i = 0; i < started; i++) kill(pids[i], SIGTERM);
             forwarded = true;
         }
         int status;
-        pid_t pid = waitpid(-1, &status, 0);
-        if (pid > 0) {
+        // With a progress line to draw, poll the workers' counters every 50 ms.
+        pid_t pid = waitpid(-1, &status, o.progress ? WNOHANG : 0);
+        if (pid == 0) {
+            timespec nap = {0, 50000000};
+            nanosleep(&nap, nullptr);
+            uint64_t now = mono_ns();
+            if (now - last_progress < 1000000000u) continue;
+            last_progress = now;
+            uint64_t ok = 0, failed = 0;
+            for (long long i = 0; i < started; i++) ok += outs[i].succeeded, failed += outs[i].failed;
+            fprintf(stderr, "\rcli_flood: %3.0f s  connected %lld  in flight %lld  done %llu  "
+                    "errors %llu  rate %llu/s\033[K", (double)(now - start) / 1e9,
+                    __atomic_load_n(&sh->open, __ATOMIC_RELAXED), started - done,
+                    (unsigned long long)ok, (unsigned long long)failed,
+                    (unsigned long long)(ok - last_done));
+            last_done = ok;
+        } else if (pid > 0) {
             done++;
             if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
                 warnx_("a worker ended abnormally (status %d); its requests are lost", status);
@@ -156,6 +173,7 @@ void run_blocking(const Options &o, Report *r) {
             break;
         }
     }
+    if (o.progress) fprintf(stderr, "\r\033[K");
     r->wall_s = (double)(mono_ns() - start) / 1e9;
     for (long long i = 0; i < started; i++) {
         const WorkerOut &w = outs[i];
@@ -169,7 +187,7 @@ void run_blocking(const Options &o, Report *r) {
     long long taken = sh->next_conn < conns ? sh->next_conn : conns;
     if (taken < conns) {
         uint64_t left = (uint64_t)(o.requests - taken * o.per_conn);
-        r->failures[F_INTERRUPTED] += left;
+        r->failures[g_stop ? F_INTERRUPTED : F_OTHER] += left;  // else: no worker to take them
         r->failed += left;
     }
     r->blocking = true;
