@@ -47,7 +47,7 @@ struct Report {
     Histogram service;          // under -R from the time it was sent; empty otherwise
 };
 
-// Runs the event loop (one-shot or -d) and fills r; false if interrupted.
+// Run the event loop (one-shot or -d) or the blocking workers and fill r.
 void run_events(const Options &o, Report *r);
 void run_blocking(const Options &o, Report *r);
 
