@@ -2,6 +2,9 @@
 # The program list lives here; CMakeLists.txt reads it, and both compile
 # common/*.cpp with each program, so the two builds cannot drift.
 PROGS := srv_epoll cli_flood
+# A program of several files lists them as NAME_SRCS (CMakeLists.txt reads these too);
+# any other is the one file srv/NAME.cpp or cli/NAME.cpp.
+cli_flood_SRCS := cli/cli_flood.cpp cli/flood_loop.cpp cli/flood_blocking.cpp cli/flood_report.cpp
 
 CXX ?= g++
 CXXFLAGS ?= -O2 -g
@@ -16,13 +19,13 @@ endif
 
 COMMON_SRCS := $(wildcard common/*.cpp)
 COMMON_HDRS := $(wildcard common/*.h)
-src_of = $(firstword $(wildcard srv/$(1).cpp cli/$(1).cpp))
+src_of = $(or $($(1)_SRCS),$(firstword $(wildcard srv/$(1).cpp cli/$(1).cpp)))
 
 .PHONY: all check clean demo install uninstall
 all: $(PROGS)
 
 define prog_rule
-$(1): $(call src_of,$(1)) $(COMMON_SRCS) $(COMMON_HDRS)
+$(1): $(call src_of,$(1)) $(COMMON_SRCS) $(COMMON_HDRS) $(wildcard cli/*.h)
 	$$(CXX) $$(CXXFLAGS) -o $$@ $(call src_of,$(1)) $(COMMON_SRCS) $$(LDFLAGS)
 endef
 $(foreach p,$(PROGS),$(eval $(call prog_rule,$(p))))
