@@ -32,6 +32,10 @@ skip() {
 # start line (printed once it listens) and sets PORT. With SRV_NETNS set, the server
 # runs in that network namespace (ip netns exec execs, so SRV_PID is still the server).
 start_server() {
+    # Empty the files here: the background job's own redirection may come too late,
+    # and a previous server's start line would give a port before this one listens.
+    : >"$T/srv.out"
+    : >"$T/srv.err"
     ${SRV_NETNS:+ip netns exec "$SRV_NETNS"} "$SERVER" "$@" 0 >"$T/srv.out" 2>"$T/srv.err" &
     SRV_PID=$!
     for _ in $(seq 200); do
