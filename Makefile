@@ -18,7 +18,7 @@ COMMON_SRCS := $(wildcard common/*.cpp)
 COMMON_HDRS := $(wildcard common/*.h)
 src_of = $(firstword $(wildcard srv/$(1).cpp cli/$(1).cpp))
 
-.PHONY: all bench check clean demo
+.PHONY: all bench check clean demo perf
 all: $(PROGS)
 
 define prog_rule
@@ -50,3 +50,7 @@ demo: all
 # QUICK=1 runs two levels once (under 2 minutes); results land in results/.
 bench: all
 	sh test/bench.sh $(if $(filter 1,$(QUICK)),-q) $(BENCH_ARGS)
+
+# srv_epoll against libuv's echo server and sockperf, as ratios of interleaved runs.
+perf: all
+	sh test/perf.sh $(PERF_ARGS)
