@@ -21,7 +21,7 @@ COMMON_SRCS := $(wildcard common/*.cpp)
 COMMON_HDRS := $(wildcard common/*.h)
 src_of = $(or $($(1)_SRCS),$(firstword $(wildcard srv/$(1).cpp cli/$(1).cpp)))
 
-.PHONY: all check clean demo install uninstall
+.PHONY: all bench check clean demo install perf uninstall
 all: $(PROGS)
 
 define prog_rule
@@ -63,3 +63,12 @@ demo: all
 	port=$$(sed -n 's/.*listening on .*:\([0-9]*\),.*/\1/p' .demo.out); \
 	./cli_flood -p "$$port" -n 10000; rc=$$?; \
 	kill $$pid; wait $$pid; cat .demo.out; rm -f .demo.out; exit $$rc
+
+# The experiment: every strategy, growing connection counts, two workloads.
+# QUICK=1 runs two levels once (under 2 minutes); results land in results/.
+bench: all
+	sh test/bench.sh $(if $(filter 1,$(QUICK)),-q) $(BENCH_ARGS)
+
+# srv_epoll against libuv's echo server and sockperf, as ratios of interleaved runs.
+perf: all
+	sh test/perf.sh $(PERF_ARGS)
