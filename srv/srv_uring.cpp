@@ -9,7 +9,6 @@
 // when the send completes. Before Linux 6.1 (or with SRV_URING_PLAIN set) it falls
 // back to single-shot accept and a plain recv into a buffer per connection.
 #include <cerrno>
-#include <climits>
 #include <csignal>
 #include <cstdio>
 #include <cstdlib>
@@ -96,7 +95,7 @@ unsigned publish_sq() {
     return ring.local_tail - __atomic_load_n(ring.sq_head, __ATOMIC_ACQUIRE);
 }
 
-io_uring_sqe *get_sqe() {
+io_uring_sqe *prep(uint8_t opcode, int fd, uint64_t user_data) {
     if (ring.local_tail - __atomic_load_n(ring.sq_head, __ATOMIC_ACQUIRE) == ring.sq_entries) {
         // Full mid-round: submit without waiting, the round goes on.
         if (sys_enter(publish_sq(), 0, 0) < 0 && errno != EINTR && errno != EAGAIN && errno != EBUSY)
@@ -106,6 +105,9 @@ io_uring_sqe *get_sqe() {
     }
     io_uring_sqe *s = &ring.sqes[ring.local_tail++ & ring.sq_mask];
     memset(s, 0, sizeof *s);
+    s->opcode = opcode;
+    s->fd = fd;
+    s->user_data = user_data;
     return s;
 }
 
@@ -118,18 +120,13 @@ void give_buf(uint16_t bid) {
 }
 
 void arm_accept() {
-    io_uring_sqe *s = get_sqe();
-    s->opcode = IORING_OP_ACCEPT;
-    s->fd = listen_fd;
+    io_uring_sqe *s = prep(IORING_OP_ACCEPT, listen_fd, ud(OP_ACCEPT, listen_fd, 0));
     s->accept_flags = SOCK_CLOEXEC;  // blocking: io_uring would hand EAGAIN back to us
     if (multishot) s->ioprio = IORING_ACCEPT_MULTISHOT;
-    s->user_data = ud(OP_ACCEPT, listen_fd, 0);
 }
 
 void arm_recv(int fd, Conn &c) {
-    io_uring_sqe *s = get_sqe();
-    s->opcode = IORING_OP_RECV;
-    s->fd = fd;
+    io_uring_sqe *s = prep(IORING_OP_RECV, fd, ud(OP_RECV, fd, c.gen));
     if (multishot) {  // len 0: each completion fills at most one provided buffer
         s->ioprio = IORING_RECV_MULTISHOT;
         s->flags = IOSQE_BUFFER_SELECT;
@@ -138,7 +135,6 @@ void arm_recv(int fd, Conn &c) {
         s->addr = (uint64_t)(uintptr_t)(plain_bufs + (size_t)fd * kBufSize);
         s->len = kBufSize;
     }
-    s->user_data = ud(OP_RECV, fd, c.gen);
     c.recv_armed = true;
     c.paused = false;
 }
@@ -157,13 +153,10 @@ void send_head(int fd, Conn &c) {
         p = bufs + (size_t)c.q_head * kBufSize + c.send_off;
         n = buf_len[c.q_head] - c.send_off;
     }
-    io_uring_sqe *s = get_sqe();
-    s->opcode = IORING_OP_SEND;
-    s->fd = fd;
+    io_uring_sqe *s = prep(IORING_OP_SEND, fd, ud(OP_SEND, fd, c.gen, multishot ? c.q_head : kNoBuf));
     s->addr = (uint64_t)(uintptr_t)p;
     s->len = n;
     s->msg_flags = MSG_NOSIGNAL;
-    s->user_data = ud(OP_SEND, fd, c.gen, multishot ? c.q_head : kNoBuf);
     c.sending = true;
 }
 
@@ -229,11 +222,9 @@ void on_recv(int fd, Conn &c, int res, uint32_t flags) {
             c.q_tail = bid;
             if (c.held >= kHeldCap && c.recv_armed && !c.paused) {
                 // A reader this slow gets no more buffers: cancel the multishot recv.
-                io_uring_sqe *s = get_sqe();
-                s->opcode = IORING_OP_ASYNC_CANCEL;
+                io_uring_sqe *s = prep(IORING_OP_ASYNC_CANCEL, -1, ud(OP_CANCEL, fd, c.gen));
                 s->addr = ud(OP_RECV, fd, c.gen);
                 s->flags = IOSQE_CQE_SKIP_SUCCESS;
-                s->user_data = ud(OP_CANCEL, fd, c.gen);
                 c.paused = true;
             }
         }
@@ -290,19 +281,13 @@ void close_idle() {
 
 void arm_tick() {  // -t: a timeout completing once a second drives the idle scan
     static __kernel_timespec one_second = {1, 0};
-    io_uring_sqe *s = get_sqe();
-    s->opcode = IORING_OP_TIMEOUT;
+    io_uring_sqe *s = prep(IORING_OP_TIMEOUT, -1, ud(OP_TICK, 0, 0));
     s->addr = (uint64_t)(uintptr_t)&one_second;
     s->len = 1;
-    s->user_data = ud(OP_TICK, 0, 0);
 }
 
 void arm_signal() {  // the stop signals stay blocked; the signalfd turns them into a completion
-    io_uring_sqe *s = get_sqe();
-    s->opcode = IORING_OP_POLL_ADD;
-    s->fd = sig_fd;
-    s->poll32_events = POLLIN;
-    s->user_data = ud(OP_SIGNAL, sig_fd, 0);
+    prep(IORING_OP_POLL_ADD, sig_fd, ud(OP_SIGNAL, sig_fd, 0))->poll32_events = POLLIN;
 }
 
 void handle(const io_uring_cqe &cqe) {
@@ -410,7 +395,6 @@ bool setup_buffers() {
     io_uring_buf_reg reg = {};
     reg.ring_addr = (uint64_t)(uintptr_t)buf_ring;
     reg.ring_entries = kBufCount;
-    reg.bgid = 0;
     if (syscall(__NR_io_uring_register, ring.fd, IORING_REGISTER_PBUF_RING, &reg, 1) != 0)
         return false;
     for (unsigned i = 0; i < kBufCount; i++) give_buf((uint16_t)i);
