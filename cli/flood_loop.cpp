@@ -233,6 +233,9 @@ void on_readable(int fd, Slot &s, uint32_t e) {
             return;
         }
         on_echo(fd, s, mono_ns());
+        // The next echo cannot be here yet, and its arrival raises a new edge: a read
+        // now would only return EAGAIN.
+        return;
     }
     // Idle: anything readable now is a close, an error or a stray byte. Right after
     // an echo, read again only if the event said the peer closed.
