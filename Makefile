@@ -1,7 +1,7 @@
 # c10k: `make` builds every program into this directory; `make check` runs the tests.
 # The program list lives here; CMakeLists.txt reads it, and both compile
 # common/*.cpp with each program, so the two builds cannot drift.
-PROGS := srv_epoll cli_flood
+PROGS := srv_epoll srv_select srv_poll srv_fork cli_flood
 
 CXX ?= g++
 CXXFLAGS ?= -O2 -g
