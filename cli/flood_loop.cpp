@@ -17,6 +17,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <sys/epoll.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include "../common/clock.h"
@@ -103,7 +104,7 @@ bool send_request(int fd, Slot &s, uint64_t due) {
     s.rx_len = 0;
     s.state = S_WAIT_ECHO;
     in_flight++;
-    ssize_t n = write(fd, s.tx, s.tx_len);
+    ssize_t n = send(fd, s.tx, s.tx_len, MSG_NOSIGNAL);
     if (n < 0) {
         if (errno == EAGAIN) return true;  // EPOLLOUT will retry
         int e = errno;
@@ -209,7 +210,7 @@ void on_readable(int fd, Slot &s, uint32_t e) {
     bool was_idle = s.state == S_IDLE;
     while (s.state == S_WAIT_ECHO) {
         char buf[64];
-        ssize_t n = read(fd, buf, sizeof buf);
+        ssize_t n = recv(fd, buf, sizeof buf, 0);
         if (n < 0) {
             if (errno == EAGAIN) return;
             if (errno == EINTR) continue;
@@ -241,7 +242,7 @@ void on_readable(int fd, Slot &s, uint32_t e) {
     // an echo, read again only if the event said the peer closed.
     if (s.state == S_IDLE && (was_idle || (e & (EPOLLRDHUP | EPOLLHUP | EPOLLERR)))) {
         char b;
-        ssize_t n = read(fd, &b, 1);
+        ssize_t n = recv(fd, &b, 1, 0);
         if (n == 0) close_slot(fd, F_CLOSED_EARLY, false);
         else if (n > 0) close_slot(fd, F_MISMATCH, false);
         else if (errno != EAGAIN && errno != EINTR) close_slot(fd, classify(errno, false), false);
@@ -275,7 +276,7 @@ void on_event(int fd, uint32_t e) {
         // No getsockopt(SO_ERROR): a failed connect makes this write fail with its errno.
         if (!send_request(fd, s, 0)) return;
     } else if (s.state == S_WAIT_ECHO && s.tx_off < s.tx_len && (e & EPOLLOUT)) {
-        ssize_t n = write(fd, s.tx + s.tx_off, s.tx_len - s.tx_off);
+        ssize_t n = send(fd, s.tx + s.tx_off, s.tx_len - s.tx_off, MSG_NOSIGNAL);
         if (n < 0 && errno != EAGAIN) {
             close_slot(fd, classify(errno, false), false);
             return;
