@@ -34,6 +34,10 @@ Conn *conns;
 long max_fds;
 int max_open_fd = -1;
 int ep_fd, listen_fd, reserve_fd;
+// Out of descriptors with no spare to refuse with: connections wait in the backlog
+// and the edge-triggered listener will not report them again. This is how many
+// connections were open then; once fewer are, accept again.
+uint64_t starved_at_open;
 uint32_t now_s;
 char io_buf[64 * 1024];
 
@@ -154,6 +158,7 @@ void accept_all() {
                 if (!warned) warn_("accept (refusing connections until descriptors free up)");
                 warned = true;
                 st.refused_nofd += (uint64_t)emfile_refuse(listen_fd, &reserve_fd);
+                if (reserve_fd < 0) starved_at_open = st.open;
                 return;
             }
             st.err_accept++;
@@ -232,6 +237,11 @@ int main(int argc, char **argv) {
         if (cfg.idle_s && now_s != last_scan_s) {  // at most once a second
             last_scan_s = now_s;
             close_idle();
+        }
+        if (starved_at_open && st.open < starved_at_open) {
+            starved_at_open = 0;
+            if (reserve_fd < 0) reserve_fd = reserve_fd_open();
+            accept_all();
         }
     }
     for (int fd = 0; fd <= max_open_fd; fd++)
