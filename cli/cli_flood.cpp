@@ -301,7 +301,7 @@ int main(int argc, char **argv) {
     const long long kLaunchBatch = opt.concurrency;
     static epoll_event events[1024];
     uint64_t start = mono_ns(), last_expire = start;
-    while (!g_stop && (unassigned > 0 || in_flight_conns > 0)) {
+    while (!stop_requested() && (unassigned > 0 || in_flight_conns > 0)) {
         uint64_t now = mono_ns();
         for (int k = 0; k < kLaunchBatch && unassigned > 0 && in_flight_conns < opt.concurrency; k++)
             start_connection(now);

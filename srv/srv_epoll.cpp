@@ -215,7 +215,7 @@ int main(int argc, char **argv) {
     uint64_t start = mono_ns();
     uint32_t last_scan_s = 0;
     static epoll_event events[kMaxEvents];
-    while (!g_stop) {
+    while (!stop_requested()) {
         int n = epoll_pwait(ep_fd, events, kMaxEvents, cfg.idle_s ? 1000 : -1, &wait_mask);
         if (n < 0) {
             if (errno == EINTR) continue;
