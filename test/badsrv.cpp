@@ -7,6 +7,7 @@
 //     extra    echo the line, then more bytes than were sent
 //     half     answer the first half of the line, then nothing
 //     silent   read everything, never answer
+//     noaccept a backlog of one, never accepted
 //
 // Prints "badsrv: listening on 127.0.0.1:PORT, mode MODE" like the real servers'
 // start line. Level-triggered poll, one small line buffer per connection.
@@ -30,19 +31,20 @@ struct Conn {
 };
 
 int mode_of(const char *s) {
-    static const char *const modes[] = {"close", "eof", "garbage", "extra", "half", "silent"};
-    for (int i = 0; i < 6; i++)
+    static const char *const modes[] = {"close", "eof",    "garbage", "extra",
+                                        "half",  "silent", "noaccept"};
+    for (int i = 0; i < 7; i++)
         if (!strcmp(s, modes[i])) return i;
     return -1;
 }
-enum { M_CLOSE, M_EOF, M_GARBAGE, M_EXTRA, M_HALF, M_SILENT };
+enum { M_CLOSE, M_EOF, M_GARBAGE, M_EXTRA, M_HALF, M_SILENT, M_NOACCEPT };
 
 }  // namespace
 
 int main(int argc, char **argv) {
     int mode = argc == 3 ? mode_of(argv[1]) : -1;
     if (mode < 0) {
-        fprintf(stderr, "usage: badsrv close|eof|garbage|extra|half|silent port\n");
+        fprintf(stderr, "usage: badsrv close|eof|garbage|extra|half|silent|noaccept port\n");
         return 2;
     }
     signal(SIGPIPE, SIG_IGN);
@@ -59,7 +61,7 @@ int main(int argc, char **argv) {
     sa.sin_port = htons((uint16_t)atoi(argv[2]));
     sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
     socklen_t len = sizeof sa;
-    if (bind(lfd, (sockaddr *)&sa, len) != 0 || listen(lfd, 4096) != 0 ||
+    if (bind(lfd, (sockaddr *)&sa, len) != 0 || listen(lfd, mode == M_NOACCEPT ? 1 : 4096) != 0 ||
         getsockname(lfd, (sockaddr *)&sa, &len) != 0) {
         perror("badsrv: listen");
         return 1;
@@ -67,7 +69,8 @@ int main(int argc, char **argv) {
     printf("badsrv: listening on 127.0.0.1:%d, mode %s\n", ntohs(sa.sin_port), argv[1]);
     fflush(stdout);
 
-    std::vector<pollfd> p = {{lfd, POLLIN, 0}};
+    // A negative fd is skipped by poll: the noaccept listener is never looked at.
+    std::vector<pollfd> p = {{mode == M_NOACCEPT ? -1 : lfd, POLLIN, 0}};
     std::vector<Conn> conns(1);
     for (;;) {
         if (poll(p.data(), p.size(), -1) < 0) continue;
