@@ -1,7 +1,10 @@
 # c10k: `make` builds every program into this directory; `make check` runs the tests.
 # The program list lives here; CMakeLists.txt reads it, and both compile
 # common/*.cpp with each program, so the two builds cannot drift.
-PROGS := srv_epoll cli_flood
+PROGS := srv_epoll srv_uring cli_flood
+# A program of several files lists them as NAME_SRCS (CMakeLists.txt reads these too);
+# any other is the one file srv/NAME.cpp or cli/NAME.cpp.
+cli_flood_SRCS := cli/cli_flood.cpp cli/flood_loop.cpp cli/flood_blocking.cpp cli/flood_report.cpp
 
 CXX ?= g++
 CXXFLAGS ?= -O2 -g
@@ -16,13 +19,13 @@ endif
 
 COMMON_SRCS := $(wildcard common/*.cpp)
 COMMON_HDRS := $(wildcard common/*.h)
-src_of = $(firstword $(wildcard srv/$(1).cpp cli/$(1).cpp))
+src_of = $(or $($(1)_SRCS),$(firstword $(wildcard srv/$(1).cpp cli/$(1).cpp)))
 
-.PHONY: all check clean demo
+.PHONY: all bench check clean demo install perf uninstall
 all: $(PROGS)
 
 define prog_rule
-$(1): $(call src_of,$(1)) $(COMMON_SRCS) $(COMMON_HDRS)
+$(1): $(call src_of,$(1)) $(COMMON_SRCS) $(COMMON_HDRS) $(wildcard cli/*.h)
 	$$(CXX) $$(CXXFLAGS) -o $$@ $(call src_of,$(1)) $(COMMON_SRCS) $$(LDFLAGS)
 endef
 $(foreach p,$(PROGS),$(eval $(call prog_rule,$(p))))
@@ -38,6 +41,21 @@ clean:
 	rm -f $(PROGS)
 	rm -rf build build-asan
 
+# make install [PREFIX=/usr/local] [DESTDIR=staging]: programs and their pages,
+# so that `man srv_epoll` works; every program in PROGS must have man/PROG.1.
+PREFIX ?= /usr/local
+BINDIR ?= $(PREFIX)/bin
+MANDIR ?= $(PREFIX)/share/man
+install: all
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man7
+	install -m 755 $(PROGS) $(DESTDIR)$(BINDIR)/
+	install -m 644 $(PROGS:%=man/%.1) $(DESTDIR)$(MANDIR)/man1/
+	install -m 644 man/c10k.7 $(DESTDIR)$(MANDIR)/man7/
+
+uninstall:
+	rm -f $(PROGS:%=$(DESTDIR)$(BINDIR)/%) $(PROGS:%=$(DESTDIR)$(MANDIR)/man1/%.1) \
+	      $(DESTDIR)$(MANDIR)/man7/c10k.7
+
 # Build, then run the experiment's headline once: 10,000 simultaneous requests.
 demo: all
 	@./srv_epoll 0 >.demo.out 2>&1 & pid=$$!; \
@@ -45,3 +63,12 @@ demo: all
 	port=$$(sed -n 's/.*listening on .*:\([0-9]*\),.*/\1/p' .demo.out); \
 	./cli_flood -p "$$port" -n 10000; rc=$$?; \
 	kill $$pid; wait $$pid; cat .demo.out; rm -f .demo.out; exit $$rc
+
+# The experiment: every strategy, growing connection counts, two workloads.
+# QUICK=1 runs two levels once (under 2 minutes); results land in results/.
+bench: all
+	sh test/bench.sh $(if $(filter 1,$(QUICK)),-q) $(BENCH_ARGS)
+
+# srv_epoll against libuv's echo server and sockperf, as ratios of interleaved runs.
+perf: all
+	sh test/perf.sh $(PERF_ARGS)

@@ -1,281 +1,228 @@
-// cli_flood: non-blocking load generator for the timestamp echo servers.
+// cli_flood: load generator for the timestamp echo servers.
 //
-// One process, one epoll loop. Each connection sends its CLOCK_MONOTONIC time as a
-// line, waits for the same bytes back, takes the round trip from the echoed value,
-// and either sends the next request (-r) or closes and makes room for a new one.
-#include <cerrno>
-#include <cstdio>
+// main() is getopt, a pre-flight check of the machine against what was asked,
+// then one of three runners: the event loop (flood_loop.cpp: one-shot requests, or
+// held connections with -d, paced with -R), blocking worker processes
+// (flood_blocking.cpp), or the merge of saved JSON reports (flood_report.cpp).
 #include <cstdlib>
 #include <cstring>
 #include <getopt.h>
-#include <sys/epoll.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
-#include "../common/clock.h"
-#include "../common/hist.h"
-#include "../common/net.h"
 #include "../common/util.h"
+#include "flood.h"
 
 namespace {
 
-enum Failure {
-    F_REFUSED, F_CONNECT_TIMEOUT, F_RESET, F_READ_TIMEOUT, F_CLOSED_EARLY, F_MISMATCH,
-    F_NO_PORTS, F_NO_FDS, F_OTHER, F_INTERRUPTED, F_COUNT
-};
-const char *const kFailureName[F_COUNT] = {
-    "refused", "connect_timeout", "reset", "read_timeout", "closed_early", "mismatch",
-    "no_ports", "no_descriptors", "other", "interrupted",
-};
-
-enum State : uint8_t { S_FREE, S_CONNECTING, S_WAIT_ECHO };
-
-struct Slot {
-    uint64_t sent_ns;      // timestamp in flight
-    uint64_t deadline_ns;
-    uint32_t quota, done;  // requests this connection carries, requests it finished
-    State state;
-    uint8_t tx_off, tx_len, rx_len;
-    char tx[24], rx[24];
-};
-
-struct Options {
-    const char *host = "127.0.0.1";
-    int port = 9000;
-    long long requests = 10000;
-    long long concurrency = 0;  // 0: as many as requests
-    long long per_conn = 1;
-    long long timeout_s = 10;
-    bool json = false;
-};
-
 Options opt;
-Endpoint target;
-Slot *slots;
-long max_fds;
-int ep_fd;
-int max_slot_fd = -1;
-
-Histogram hist;
-long long unassigned;   // requests not yet given to a connection
-long long in_flight_conns;
-uint64_t succeeded, failed, connections, peak_open;
-uint64_t failures[F_COUNT];
+bool merge_mode;
 
 void usage(FILE *out) {
     fprintf(out,
             "usage: cli_flood [-h] [--json] [-a host] [-c concurrency] [-n requests]\n"
-            "                 [-p port] [-r requests-per-connection] [-t timeout-seconds]\n");
+            "                 [-p port] [-r requests-per-connection] [-t timeout-seconds]\n"
+            "       cli_flood -d seconds [--json] [-a host] [-c connections] [-p port]\n"
+            "                 [-R rate] [-t timeout-seconds] [--connect-rate n]\n"
+            "                 [--warmup seconds]\n"
+            "       cli_flood --blocking workers [--json] [-a host] [-n requests] [-p port]\n"
+            "                 [-r requests-per-connection] [-t timeout-seconds]\n"
+            "       cli_flood --merge [--json] file ...\n");
 }
 
-Failure classify(int err, State state) {
-    switch (err) {
-    case ECONNREFUSED: return F_REFUSED;
-    case ECONNRESET: return F_RESET;
-    case EPIPE: return F_CLOSED_EARLY;
-    case ETIMEDOUT: return state == S_CONNECTING ? F_CONNECT_TIMEOUT : F_READ_TIMEOUT;
-    case EADDRNOTAVAIL: case EADDRINUSE: return F_NO_PORTS;
-    case EMFILE: case ENFILE: case ENOBUFS: case ENOMEM: return F_NO_FDS;
-    default: return F_OTHER;
-    }
-}
-
-void fail_requests(Failure why, uint64_t n) {
-    failures[why] += n;
-    failed += n;
-}
-
-void finish(int fd, Failure why, bool ok) {
-    Slot &s = slots[fd];
-    if (!ok) fail_requests(why, s.quota - s.done);
-    s.state = S_FREE;
-    close(fd);  // closing drops it from the epoll set
-    in_flight_conns--;
-}
-
-bool send_request(int fd, Slot &s) {
-    State was = s.state;
-    s.sent_ns = mono_ns();
-    s.deadline_ns = s.sent_ns + (uint64_t)opt.timeout_s * 1000000000u;
-    s.tx_len = (uint8_t)encode_ts(s.sent_ns, s.tx);
-    s.tx_off = 0;
-    s.rx_len = 0;
-    s.state = S_WAIT_ECHO;
-    ssize_t n = write(fd, s.tx, s.tx_len);
-    if (n < 0) {
-        if (errno == EAGAIN) return true;  // EPOLLOUT will retry
-        finish(fd, classify(errno, was), false);
-        return false;
-    }
-    s.tx_off = (uint8_t)n;
-    return true;
-}
-
-void start_connection(uint64_t now) {
-    long long quota = unassigned < opt.per_conn ? unassigned : opt.per_conn;
-    unassigned -= quota;
-    int fd = connect_nb(target);
-    if (fd < 0) {
-        fail_requests(classify(errno, S_CONNECTING), (uint64_t)quota);
-        return;
-    }
-    if (fd >= max_fds) {  // cannot happen with the budget check; keep the array safe
-        close(fd);
-        fail_requests(F_NO_FDS, (uint64_t)quota);
-        return;
-    }
-    set_nodelay(fd);
-    epoll_event ev = {};
-    ev.events = EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET;
-    ev.data.fd = fd;
-    if (epoll_ctl(ep_fd, EPOLL_CTL_ADD, fd, &ev) != 0) {
-        int e = errno;
-        close(fd);
-        fail_requests(classify(e, S_CONNECTING), (uint64_t)quota);
-        return;
-    }
-    Slot &s = slots[fd];
-    s = Slot{};
-    s.quota = (uint32_t)quota;
-    s.state = S_CONNECTING;
-    s.deadline_ns = now + (uint64_t)opt.timeout_s * 1000000000u;
-    if (fd > max_slot_fd) max_slot_fd = fd;
-    connections++;
-    if ((uint64_t)++in_flight_conns > peak_open) peak_open = (uint64_t)in_flight_conns;
-}
-
-void on_readable(int fd, Slot &s, uint64_t now) {
-    for (;;) {
-        char buf[64];
-        ssize_t n = read(fd, buf, sizeof buf);
-        if (n < 0) {
-            if (errno == EAGAIN) return;
-            if (errno == EINTR) continue;
-            finish(fd, classify(errno, S_WAIT_ECHO), false);
-            return;
-        }
-        if (n == 0) {
-            finish(fd, F_CLOSED_EARLY, false);
-            return;
-        }
-        if (s.rx_len + n > s.tx_len) {  // more than we sent: not an echo
-            finish(fd, F_MISMATCH, false);
-            return;
-        }
-        memcpy(s.rx + s.rx_len, buf, (size_t)n);
-        s.rx_len = (uint8_t)(s.rx_len + n);
-        if (s.rx_len < s.tx_len) continue;
-        uint64_t echoed;
-        if (memcmp(s.rx, s.tx, s.tx_len) != 0 || !decode_ts(s.rx, s.rx_len, &echoed)) {
-            finish(fd, F_MISMATCH, false);
-            return;
-        }
-        now = mono_ns();
-        hist.add(now - echoed);
-        succeeded++;
-        if (++s.done == s.quota) {
-            finish(fd, F_OTHER, true);
-            return;
-        }
-        if (!send_request(fd, s)) return;
-    }
-}
-
-void on_event(int fd, uint32_t e, uint64_t now) {
-    Slot &s = slots[fd];
-    if (s.state == S_CONNECTING) {
-        if (!(e & (EPOLLOUT | EPOLLERR | EPOLLHUP))) return;
-        // No getsockopt(SO_ERROR): a failed connect makes this write fail with its errno.
-        if (!send_request(fd, s)) return;
-    } else if (s.tx_off < s.tx_len && (e & EPOLLOUT)) {
-        ssize_t n = write(fd, s.tx + s.tx_off, s.tx_len - s.tx_off);
-        if (n < 0 && errno != EAGAIN) {
-            finish(fd, classify(errno, S_WAIT_ECHO), false);
-            return;
-        }
-        if (n > 0) s.tx_off = (uint8_t)(s.tx_off + n);
-    }
-    if (s.state == S_WAIT_ECHO && (e & (EPOLLIN | EPOLLRDHUP | EPOLLERR | EPOLLHUP)))
-        on_readable(fd, s, now);
-}
-
-void expire(uint64_t now) {
-    for (int fd = 0; fd <= max_slot_fd; fd++) {
-        Slot &s = slots[fd];
-        if (s.state != S_FREE && now >= s.deadline_ns)
-            finish(fd, s.state == S_CONNECTING ? F_CONNECT_TIMEOUT : F_READ_TIMEOUT, false);
-    }
-}
-
-double us(uint64_t ns) { return (double)ns / 1000.0; }
-
-void report(double wall_s) {
-    double rps = wall_s > 0 ? (double)succeeded / wall_s : 0;
-    double cps = wall_s > 0 ? (double)connections / wall_s : 0;
-    if (opt.json) {
-        printf("{\"requests\":%lld,\"succeeded\":%llu,\"failed\":%llu,\"failures\":{", opt.requests,
-               (unsigned long long)succeeded, (unsigned long long)failed);
-        for (int i = 0; i < F_COUNT; i++)
-            printf("%s\"%s\":%llu", i ? "," : "", kFailureName[i], (unsigned long long)failures[i]);
-        printf("},\"latency_us\":{\"min\":%.1f,\"avg\":%.1f,\"p50\":%.1f,\"p90\":%.1f,\"p99\":%.1f,"
-               "\"p999\":%.1f,\"max\":%.1f},",
-               us(hist.min()), hist.mean() / 1000.0, us(hist.quantile(0.5)), us(hist.quantile(0.9)),
-               us(hist.quantile(0.99)), us(hist.quantile(0.999)), us(hist.max()));
-        printf("\"requests_per_s\":%.1f,\"connections_per_s\":%.1f,\"wall_s\":%.3f,\"peak_open\":%llu,"
-               "\"connections\":%llu,\"concurrency\":%lld,\"per_connection\":%lld}\n",
-               rps, cps, wall_s, (unsigned long long)peak_open, (unsigned long long)connections,
-               opt.concurrency, opt.per_conn);
-        return;
-    }
-    char where[64];
-    format_endpoint(target, where, sizeof where);
-    printf("cli_flood: %s, %lld requests, %lld concurrent, %lld per connection\n", where,
-           opt.requests, opt.concurrency, opt.per_conn);
-    printf("  requests    %llu succeeded, %llu failed\n", (unsigned long long)succeeded,
-           (unsigned long long)failed);
-    if (failed) {
-        printf("  failures   ");
-        for (int i = 0; i < F_COUNT; i++)
-            if (failures[i]) printf(" %s %llu", kFailureName[i], (unsigned long long)failures[i]);
-        printf("\n");
-    }
-    printf("  latency us  min %.1f  avg %.1f  p50 %.1f  p90 %.1f  p99 %.1f  p99.9 %.1f  max %.1f\n",
-           us(hist.min()), hist.mean() / 1000.0, us(hist.quantile(0.5)), us(hist.quantile(0.9)),
-           us(hist.quantile(0.99)), us(hist.quantile(0.999)), us(hist.max()));
-    printf("  rate        %.0f requests/s, %.0f connections/s\n", rps, cps);
-    printf("  wall        %.3f s, peak %llu open connections\n", wall_s,
-           (unsigned long long)peak_open);
+[[noreturn]] void usage_error(const char *fmt, const char *what) {
+    warnx_(fmt, what);
+    usage(stderr);
+    exit(EXIT_USAGE);
 }
 
 void parse_args(int argc, char **argv) {
+    enum { O_JSON = 256, O_CONNECT_RATE, O_WARMUP, O_BLOCKING, O_MERGE };
     static const option longopts[] = {
-        {"json", no_argument, nullptr, 'J'},
+        {"json", no_argument, nullptr, O_JSON},
         {"help", no_argument, nullptr, 'h'},
+        {"connect-rate", required_argument, nullptr, O_CONNECT_RATE},
+        {"warmup", required_argument, nullptr, O_WARMUP},
+        {"blocking", required_argument, nullptr, O_BLOCKING},
+        {"merge", no_argument, nullptr, O_MERGE},
         {nullptr, 0, nullptr, 0},
     };
+    bool set_n = false, set_r = false, set_c = false;
     int ch;
-    while ((ch = getopt_long(argc, argv, "a:c:hn:p:r:t:", longopts, nullptr)) != -1) {
+    while ((ch = getopt_long(argc, argv, "a:c:d:hn:p:R:r:t:", longopts, nullptr)) != -1) {
         switch (ch) {
         case 'a': opt.host = optarg; break;
-        case 'c': opt.concurrency = num_arg(optarg, 1, 10000000, "concurrency"); break;
-        case 'n': opt.requests = num_arg(optarg, 1, 1000000000000LL, "number of requests"); break;
+        case 'c': opt.concurrency = num_arg(optarg, 1, 10000000, "concurrency"); set_c = true; break;
+        case 'd': opt.duration_s = num_arg(optarg, 1, 86400, "duration"); break;
+        case 'n':
+            opt.requests = num_arg(optarg, 1, 1000000000000LL, "number of requests");
+            set_n = true;
+            break;
         case 'p': opt.port = (int)num_arg(optarg, 1, 65535, "port"); break;
-        case 'r': opt.per_conn = num_arg(optarg, 1, 1000000000, "requests per connection"); break;
+        case 'R': opt.rate = num_arg(optarg, 1, 100000000, "rate"); break;
+        case 'r':
+            opt.per_conn = num_arg(optarg, 1, 1000000000, "requests per connection");
+            set_r = true;
+            break;
         case 't': opt.timeout_s = num_arg(optarg, 1, 3600, "timeout"); break;
-        case 'J': opt.json = true; break;
+        case O_JSON: opt.json = true; break;
+        case O_CONNECT_RATE: opt.connect_rate = num_arg(optarg, 1, 10000000, "connect rate"); break;
+        case O_WARMUP: opt.warmup_s = num_arg(optarg, 0, 86400, "warm-up"); break;
+        case O_BLOCKING: opt.blocking = num_arg(optarg, 1, 10000, "number of blocking workers"); break;
+        case O_MERGE: merge_mode = true; break;
         case 'h': usage(stdout); exit(0);
         default: usage(stderr); exit(EXIT_USAGE);
         }
     }
-    if (optind != argc) {
-        warnx_("unexpected argument: %s", argv[optind]);
-        usage(stderr);
-        exit(EXIT_USAGE);
+    if (merge_mode) {
+        if (optind == argc) usage_error("%s: name the JSON reports to merge", "--merge");
+        return;
     }
+    if (optind != argc) usage_error("unexpected argument: %s", argv[optind]);
+    if (opt.duration_s) {
+        if (set_n || set_r) usage_error("%s: a -d run holds its connections for the duration", "-n and -r");
+        if (opt.blocking) usage_error("%s cannot hold connections (-d)", "--blocking");
+        if (!set_c) opt.concurrency = 100;
+    } else {
+        if (opt.rate) usage_error("%s needs -d: how long to hold the rate", "-R");
+        if (opt.connect_rate || opt.warmup_s)
+            usage_error("%s apply to held connections (-d)", "--connect-rate and --warmup");
+    }
+    if (opt.blocking && set_c) usage_error("%s: with --blocking the workers are the concurrency", "-c");
     char err[kErrLen];
-    if (!resolve(opt.host, opt.port, &target, err)) die(EXIT_USAGE, "-a: %s", err);
-    // Each connection carries up to -r requests; more connections than that would idle.
-    long long conns_needed = (opt.requests + opt.per_conn - 1) / opt.per_conn;
-    if (opt.concurrency == 0 || opt.concurrency > conns_needed) opt.concurrency = conns_needed;
+    if (!resolve(opt.host, opt.port, &opt.target, err)) die(EXIT_USAGE, "-a: %s", err);
+    if (!opt.duration_s) {
+        // Each connection carries up to -r requests; more connections than that would idle.
+        long long conns_needed = (opt.requests + opt.per_conn - 1) / opt.per_conn;
+        if (opt.concurrency == 0 || opt.concurrency > conns_needed) opt.concurrency = conns_needed;
+    }
+    opt.progress = isatty(STDERR_FILENO);
+}
+
+long read_long(const char *path, int field) {
+    FILE *f = fopen(path, "r");
+    if (!f) return -1;
+    long v = -1;
+    for (int i = 0; i <= field; i++)
+        if (fscanf(f, "%ld", &v) != 1) v = -1;
+    fclose(f);
+    return v;
+}
+
+// TIME_WAIT sockets, from "TCP: inuse 1 orphan 0 tw 16223 ..." in /proc/net/sockstat.
+long time_wait_count() {
+    FILE *f = fopen("/proc/net/sockstat", "r");
+    if (!f) return 0;
+    char line[256];
+    long tw = 0;
+    while (fgets(line, sizeof line, f)) {
+        const char *p = strstr(line, " tw ");
+        if (!strncmp(line, "TCP:", 4) && p) tw = atol(p + 4);
+    }
+    fclose(f);
+    return tw;
+}
+
+bool loopback_target() {
+    const sockaddr_storage &ss = opt.target.ss;
+    if (ss.ss_family == AF_INET)
+        return (ntohl(((const sockaddr_in *)&ss)->sin_addr.s_addr) >> 24) == 127;
+    return IN6_IS_ADDR_LOOPBACK(&((const sockaddr_in6 *)&ss)->sin6_addr);
+}
+
+// Everything known before the first SYN to make the run fail: fatal problems are
+// all listed, then exit 1; what only may hurt is a warning. Each says how to fix it.
+void preflight() {
+    int fatal = 0;
+    long long sockets = opt.blocking ? 1 : opt.concurrency;  // open at once, per process
+    long long at_once = opt.blocking ? opt.blocking : opt.concurrency;
+    long max_fds = raise_fd_limit();
+    long need = (long)sockets + 8;  // stdio, epoll and a little slack
+    if (need > max_fds) {
+        warnx_("-c %lld needs %ld descriptors but RLIMIT_NOFILE allows %ld; lower -c, raise the "
+               "hard limit (ulimit -Hn, limits.conf), or run several cli_flood processes",
+               opt.concurrency, need, max_fds);
+        fatal++;
+    }
+    const char *range = "/proc/sys/net/ipv4/ip_local_port_range";
+    long lo = read_long(range, 0), hi = read_long(range, 1);
+    long ports = lo > 0 && hi >= lo ? hi - lo + 1 : 0;
+    if (ports && at_once > ports) {
+        warnx_("%lld connections to one server address need %lld local ports but "
+               "net.ipv4.ip_local_port_range (%ld-%ld) has %ld; lower -c, widen the range "
+               "(sysctl -w net.ipv4.ip_local_port_range=\"1024 65535\"), or split the load over "
+               "several server addresses", at_once, at_once, lo, hi, ports);
+        fatal++;
+    }
+    if (opt.blocking) {
+        rlimit rl;
+        if (getrlimit(RLIMIT_NPROC, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY &&
+            (rlim_t)opt.blocking >= rl.rlim_cur) {
+            warnx_("--blocking %lld needs as many processes but RLIMIT_NPROC allows %llu per "
+                   "user; lower --blocking or raise it (ulimit -u)", opt.blocking,
+                   (unsigned long long)rl.rlim_cur);
+            fatal++;
+        }
+    }
+    if (fatal) exit(EXIT_RUNTIME);
+
+    long tw_reuse = read_long("/proc/sys/net/ipv4/tcp_tw_reuse", 0);
+    bool reuse = tw_reuse == 1 || (tw_reuse == 2 && loopback_target());
+    // With tcp_tw_reuse the kernel takes such ports back, but only after a search
+    // that makes a 10,000-connection burst slow; a few connections never notice.
+    long tw = time_wait_count();
+    if (ports && tw > 1000 && at_once + tw > ports && (!reuse || at_once >= 1000))
+        warnx_("warning: %ld sockets in TIME_WAIT hold local ports; %lld more connections may "
+               "make connect() slow or fail with no_ports: wait 60 s for them to expire",
+               tw, at_once);
+    long long total = opt.duration_s ? opt.concurrency : (opt.requests + opt.per_conn - 1) / opt.per_conn;
+    if (ports && !reuse && total > ports)
+        warnx_("warning: %lld connections in all, each leaving a local port in TIME_WAIT for "
+               "60 s, but only %ld ports: expect no_ports failures; use -r or -d to reuse "
+               "connections, or sysctl -w net.ipv4.tcp_tw_reuse=1", total, ports);
+    long somaxconn = read_long("/proc/sys/net/core/somaxconn", 0);
+    long long burst = opt.connect_rate ? opt.connect_rate : at_once;
+    if (loopback_target() && somaxconn > 0 && burst > somaxconn && !opt.blocking)
+        warnx_("warning: %lld connections at once can overflow the server's listen queue "
+               "(net.core.somaxconn %ld): dropped SYNs are retried after 1 s; use --connect-rate "
+               "or raise it (sysctl -w net.core.somaxconn=%lld)", burst, somaxconn, burst);
+    long file_max = read_long("/proc/sys/fs/file-nr", 2), file_used = read_long("/proc/sys/fs/file-nr", 0);
+    if (file_max > 0 && file_used >= 0 && file_max - file_used < 2 * at_once)
+        warnx_("warning: %ld descriptors left system-wide (fs.file-max %ld) for %lld "
+               "connections and the server's side of them; raise fs.file-max",
+               file_max - file_used, file_max, at_once);
+}
+
+char *slurp(const char *path) {
+    FILE *f = fopen(path, "r");
+    if (!f) die_errno(EXIT_RUNTIME, "%s", path);
+    size_t cap = 1 << 16, len = 0;
+    char *buf = (char *)malloc(cap);
+    for (;;) {
+        if (!buf) die(EXIT_RUNTIME, "%s: out of memory", path);
+        len += fread(buf + len, 1, cap - len - 1, f);
+        if (len < cap - 1) break;
+        cap *= 2;
+        buf = (char *)realloc(buf, cap);
+    }
+    if (ferror(f)) die_errno(EXIT_RUNTIME, "read %s", path);
+    fclose(f);
+    buf[len] = '\0';
+    return buf;
+}
+
+int merge(int argc, char **argv) {
+    static Report sum, one;  // 60 KiB of histograms each: not on the stack
+    for (int i = optind; i < argc; i++) {
+        char *text = slurp(argv[i]);
+        char err[160];
+        if (!parse_report(text, i == optind ? &sum : &one, err, sizeof err))
+            die(EXIT_RUNTIME, "%s: not a cli_flood --json report: %s", argv[i], err);
+        if (i > optind) merge_report(&sum, one);
+        free(text);
+    }
+    print_report(stdout, sum, opt.json);
+    return sum.failed ? EXIT_RUNTIME : 0;
 }
 
 }  // namespace
@@ -283,44 +230,12 @@ void parse_args(int argc, char **argv) {
 int main(int argc, char **argv) {
     g_prog = "cli_flood";
     parse_args(argc, argv);
-    max_fds = raise_fd_limit();
-    long need = (long)opt.concurrency + 8;  // stdio, epoll and a little slack
-    if (need > max_fds)
-        die(EXIT_RUNTIME,
-            "-c %lld needs %ld descriptors but RLIMIT_NOFILE allows %ld; lower -c, raise the "
-            "hard limit (ulimit -Hn, limits.conf), or run several cli_flood processes",
-            opt.concurrency, need, max_fds);
-    sigset_t wait_mask;
-    setup_signals(&wait_mask);
-    slots = (Slot *)calloc((size_t)max_fds, sizeof *slots);
-    ep_fd = epoll_create1(EPOLL_CLOEXEC);
-    if (!slots || ep_fd < 0) die_errno(EXIT_RUNTIME, "setting up");
-
-    unassigned = opt.requests;
-    // Open the whole -c at once, as the experiment asks: all connections in flight together.
-    const long long kLaunchBatch = opt.concurrency;
-    static epoll_event events[1024];
-    uint64_t start = mono_ns(), last_expire = start;
-    while (!stop_requested() && (unassigned > 0 || in_flight_conns > 0)) {
-        uint64_t now = mono_ns();
-        for (int k = 0; k < kLaunchBatch && unassigned > 0 && in_flight_conns < opt.concurrency; k++)
-            start_connection(now);
-        bool more = unassigned > 0 && in_flight_conns < opt.concurrency;
-        int n = epoll_pwait(ep_fd, events, 1024, more ? 0 : 100, &wait_mask);
-        if (n < 0 && errno != EINTR) die_errno(EXIT_RUNTIME, "epoll_wait");
-        now = mono_ns();
-        for (int i = 0; i < n; i++) on_event(events[i].data.fd, events[i].events, now);
-        if (now - last_expire >= 100000000u) {
-            last_expire = now;
-            expire(now);
-        }
-    }
-    double wall_s = (double)(mono_ns() - start) / 1e9;
-    if (g_stop) {
-        for (int fd = 0; fd <= max_slot_fd; fd++)
-            if (slots[fd].state != S_FREE) finish(fd, F_INTERRUPTED, false);
-        fail_requests(F_INTERRUPTED, (uint64_t)unassigned);
-    }
-    report(wall_s);
-    return failed ? EXIT_RUNTIME : 0;
+    if (merge_mode) return merge(argc, argv);
+    preflight();
+    static Report r;
+    format_endpoint(opt.target, r.target, sizeof r.target);
+    if (opt.blocking) run_blocking(opt, &r);
+    else run_events(opt, &r);
+    print_report(stdout, r, opt.json);
+    return r.failed ? EXIT_RUNTIME : 0;
 }

@@ -16,6 +16,7 @@ class Histogram {
     uint64_t count() const { return count_; }
     uint64_t min() const { return count_ ? min_ : 0; }
     uint64_t max() const { return max_; }
+    uint64_t sum() const { return sum_; }
     double mean() const { return count_ ? (double)sum_ / (double)count_ : 0.0; }
     // Value at quantile q in [0, 1]: the bucket midpoint, clamped to [min, max].
     uint64_t quantile(double q) const;

@@ -15,6 +15,7 @@
 #include "../common/net.h"
 #include "../common/server.h"
 #include "../common/util.h"
+#include "../common/workers.h"
 
 namespace {
 
@@ -38,11 +39,12 @@ int ep_fd, listen_fd, reserve_fd;
 // and the edge-triggered listener will not report them again. This is how many
 // connections were open then; once fewer are, accept again.
 uint64_t starved_at_open;
+sigset_t wait_mask;  // the stop signals unblocked, for epoll_pwait
 uint32_t now_s;
 char io_buf[64 * 1024];
 
 void usage(FILE *out) {
-    fprintf(out, "usage: srv_epoll [-hq] [-a addr] [-b backlog] [-t idle-seconds] [port]\n");
+    fprintf(out, "usage: srv_epoll [-hq] [-a addr] [-b backlog] [-t idle-seconds] [-w workers] [port]\n");
 }
 
 void close_conn(int fd) {
@@ -190,16 +192,9 @@ void close_idle() {
     }
 }
 
-}  // namespace
-
-int main(int argc, char **argv) {
-    g_prog = "srv_epoll";
-    server_parse_args(argc, argv, &cfg, false, usage);
-    max_fds = raise_fd_limit();
-    sigset_t wait_mask;
-    setup_signals(&wait_mask);
-
-    listen_fd = server_listen(&cfg, false);
+// One event loop on listen_fd until SIGINT/SIGTERM; counts into st.
+void serve(int lfd) {
+    listen_fd = lfd;
     reserve_fd = reserve_fd_open();
     ep_fd = epoll_create1(EPOLL_CLOEXEC);
     if (ep_fd < 0) die_errno(EXIT_RUNTIME, "epoll_create1");
@@ -210,7 +205,6 @@ int main(int argc, char **argv) {
     lev.events = EPOLLIN | EPOLLET;
     lev.data.fd = listen_fd;
     if (epoll_ctl(ep_fd, EPOLL_CTL_ADD, listen_fd, &lev) != 0) die_errno(EXIT_RUNTIME, "epoll_ctl");
-    server_print_start(cfg, "epoll (edge-triggered)", max_fds - 6);
 
     uint64_t start = mono_ns();
     uint32_t last_scan_s = 0;
@@ -246,6 +240,20 @@ int main(int argc, char **argv) {
     }
     for (int fd = 0; fd <= max_open_fd; fd++)
         if (conns[fd].open) close_conn(fd);
+}
+
+}  // namespace
+
+int main(int argc, char **argv) {
+    g_prog = "srv_epoll";
+    server_parse_args(argc, argv, &cfg, true, usage);
+    max_fds = raise_fd_limit();
+    setup_signals(&wait_mask);
+    const char *strategy = "epoll (edge-triggered)";
+    if (cfg.workers > 0) return run_workers(&cfg, strategy, max_fds - 6, serve, &st);
+    int lfd = server_listen(&cfg, false);
+    server_print_start(cfg, strategy, max_fds - 6);
+    serve(lfd);
     server_print_stats(cfg, st);
     return 0;
 }

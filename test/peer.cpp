@@ -15,6 +15,7 @@
 //   peer PORT noread N SECONDS    N connections send as fast as they can and never read;
 //                                 reports how much each got into the connection
 //
+// Dials 127.0.0.1, or the IPv4 address in $PEER_HOST (the netns test's server).
 // Prints one line "peer: <mode> sent=N echoed=N ok|FAIL reason"; exit 0 only on ok.
 #include <arpa/inet.h>
 #include <cerrno>
@@ -40,6 +41,11 @@ static int dial(int rcvbuf) {
     sa.sin_family = AF_INET;
     sa.sin_port = htons((uint16_t)port);
     sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    const char *host = getenv("PEER_HOST");
+    if (host && inet_pton(AF_INET, host, &sa.sin_addr) != 1) {
+        close(fd);
+        return -1;
+    }
     if (connect(fd, (sockaddr *)&sa, sizeof sa) != 0) {
         close(fd);
         return -1;

@@ -1,0 +1,60 @@
+// cli_flood's parts: options, the report every mode fills, and the three runners
+// (event loop, blocking workers, merge of saved reports).
+#pragma once
+#include <cstdint>
+#include <cstdio>
+
+#include "../common/hist.h"
+#include "../common/net.h"
+
+enum Failure {
+    F_REFUSED, F_CONNECT_TIMEOUT, F_RESET, F_READ_TIMEOUT, F_CLOSED_EARLY, F_MISMATCH,
+    F_NO_PORTS, F_NO_FDS, F_OTHER, F_INTERRUPTED, F_COUNT
+};
+extern const char *const kFailureName[F_COUNT];
+// errno of a failed connect, read or write into a failure cause.
+Failure classify(int err, bool connecting);
+
+struct Options {
+    const char *host = "127.0.0.1";
+    int port = 9000;
+    long long requests = 10000;
+    long long concurrency = 0;  // 0: as many as requests (one-shot) or 100 (-d)
+    long long per_conn = 1;
+    long long timeout_s = 10;
+    long long duration_s = 0;   // -d: hold the connections this long; 0 one-shot runs
+    long long rate = 0;         // -R: requests per second over all connections; 0 closed loop
+    long long connect_rate = 0; // --connect-rate: new connections per second; 0 all at once
+    long long warmup_s = 0;     // --warmup: seconds after connecting left out of the figures
+    long long blocking = 0;     // --blocking: worker processes instead of the event loop
+    bool json = false;
+    bool progress = false;      // stderr is a terminal
+    Endpoint target;
+};
+
+// Everything a report prints; a run fills it, --merge adds saved ones together.
+struct Report {
+    char target[64] = "";
+    int reports = 1;            // runs merged into this one
+    bool held = false;          // -d
+    bool blocking = false;
+    long long requests = 0, concurrency = 0, per_conn = 1, rate = 0;
+    uint64_t succeeded = 0, failed = 0, failures[F_COUNT] = {};
+    uint64_t connections = 0, peak_open = 0, connect_failed = 0;
+    double wall_s = 0, duration_s = 0, warmup_s = 0, connect_s = 0;
+    double requests_per_s = 0, connections_per_s = 0;
+    Histogram latency;          // under -R from the time each request was due
+    Histogram service;          // under -R from the time it was sent; empty otherwise
+};
+
+// Run the event loop (one-shot or -d) or the blocking workers and fill r.
+void run_events(const Options &o, Report *r);
+void run_blocking(const Options &o, Report *r);
+
+// Text or one-line JSON.
+void print_report(FILE *out, const Report &r, bool json);
+// Parses a JSON report as print_report writes it; on failure err says where.
+bool parse_report(const char *text, Report *r, char *err, size_t errlen);
+// Adds b to a, as if both runs had been one run from several machines at once:
+// counts and rates add up, times take the longest, histograms merge.
+void merge_report(Report *a, const Report &b);

@@ -1,0 +1,202 @@
+// cli_flood --blocking N: the client the original experiment tried first. N worker
+// processes, each doing one connect-send-receive-close at a time on a blocking
+// socket, so there are never more than N connections open: N processes is what
+// 10,000 simultaneous connections would cost this way.
+//
+// Workers take connections from a shared counter and write their histogram and
+// counters into their own slot of a shared anonymous mapping; the parent merges them.
+#include <cerrno>
+#include <csignal>
+#include <cstdlib>
+#include <cstring>
+#include <sys/mman.h>
+#include <sys/wait.h>
+#include <ctime>
+#include <unistd.h>
+
+#include "../common/clock.h"
+#include "../common/util.h"
+#include "flood.h"
+
+namespace {
+
+struct Shared {
+    long long next_conn;         // connections handed out
+    long long open, peak_open;
+};
+
+struct WorkerOut {
+    Histogram latency;
+    uint64_t succeeded, failed, failures[F_COUNT], connections;
+};
+
+void fail(WorkerOut *w, Failure why, uint64_t n) {
+    w->failures[why] += n;
+    w->failed += n;
+}
+
+// One request on a connected socket; F_COUNT when it succeeded.
+Failure exchange(int fd, WorkerOut *w) {
+    char tx[24], rx[24];
+    uint64_t sent = mono_ns();
+    int len = encode_ts(sent, tx), got = 0;
+    for (int off = 0; off < len;) {
+        ssize_t n = write(fd, tx + off, (size_t)(len - off));
+        if (n < 0 && errno == EINTR && !g_stop) continue;
+        if (n < 0) return g_stop ? F_INTERRUPTED : classify(errno, false);
+        off += (int)n;
+    }
+    while (got < len) {
+        char buf[64];
+        ssize_t n = read(fd, buf, sizeof buf);
+        if (n < 0 && errno == EINTR && !g_stop) continue;
+        if (n < 0) return g_stop ? F_INTERRUPTED : classify(errno, false);
+        if (n == 0) return F_CLOSED_EARLY;
+        if (got + n > len) return F_MISMATCH;
+        memcpy(rx + got, buf, (size_t)n);
+        got += (int)n;
+    }
+    if (memcmp(rx, tx, (size_t)len) != 0) return F_MISMATCH;
+    w->latency.add(mono_ns() - sent);
+    w->succeeded++;
+    return F_COUNT;
+}
+
+void worker(const Options &o, Shared *sh, WorkerOut *w, long long conns) {
+    w->latency = Histogram{};  // the mapping is zeroed, but min starts at UINT64_MAX
+    timeval tv = {(time_t)o.timeout_s, 0};
+    for (;;) {
+        long long i = __atomic_fetch_add(&sh->next_conn, 1, __ATOMIC_RELAXED);
+        if (i >= conns) return;
+        long long left = o.requests - i * o.per_conn;
+        uint64_t quota = (uint64_t)(left < o.per_conn ? left : o.per_conn);
+        if (g_stop) {
+            fail(w, F_INTERRUPTED, quota);
+            continue;
+        }
+        int fd = socket(o.target.ss.ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+        if (fd < 0) {
+            fail(w, classify(errno, true), quota);
+            continue;
+        }
+        // SO_SNDTIMEO bounds connect() too; it then fails with EINPROGRESS.
+        setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+        setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
+        set_nodelay(fd);
+        if (connect(fd, (const sockaddr *)&o.target.ss, o.target.len) != 0) {
+            fail(w, g_stop ? F_INTERRUPTED : classify(errno, true), quota);
+            close(fd);
+            continue;
+        }
+        w->connections++;
+        long long open = __atomic_add_fetch(&sh->open, 1, __ATOMIC_RELAXED);
+        long long peak = __atomic_load_n(&sh->peak_open, __ATOMIC_RELAXED);
+        while (open > peak && !__atomic_compare_exchange_n(&sh->peak_open, &peak, open, true,
+                                                            __ATOMIC_RELAXED, __ATOMIC_RELAXED)) {
+        }
+        for (uint64_t k = 0; k < quota; k++) {
+            Failure f = exchange(fd, w);
+            if (f != F_COUNT) {
+                fail(w, f, quota - k);
+                break;
+            }
+        }
+        __atomic_sub_fetch(&sh->open, 1, __ATOMIC_RELAXED);
+        close(fd);
+    }
+}
+
+}  // namespace
+
+void run_blocking(const Options &o, Report *r) {
+    long long n = o.blocking;
+    long long conns = (o.requests + o.per_conn - 1) / o.per_conn;
+    if (n > conns) n = conns;
+    size_t size = sizeof(Shared) + (size_t)n * sizeof(WorkerOut);
+    // Zeroed, shared with the children; pages are touched only as workers write.
+    void *map = mmap(nullptr, size, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+    if (map == MAP_FAILED) die_errno(EXIT_RUNTIME, "mmap %zu bytes for %lld workers", size, n);
+    Shared *sh = (Shared *)map;
+    WorkerOut *outs = (WorkerOut *)(sh + 1);
+    sigset_t wait_mask;
+    setup_signals(&wait_mask);
+    fflush(stdout);
+    pid_t *pids = (pid_t *)calloc((size_t)n, sizeof *pids);
+    if (!pids) die_errno(EXIT_RUNTIME, "calloc");
+    uint64_t start = mono_ns();
+    long long started = 0;
+    for (; started < n && !g_stop; started++) {
+        pid_t pid = fork();
+        if (pid < 0) {
+            warn_("fork (running with %lld workers; raise ulimit -u for more)", started);
+            break;
+        }
+        if (pid == 0) {
+            // Blocking calls must see SIGINT/SIGTERM: they return EINTR (no SA_RESTART).
+            sigprocmask(SIG_SETMASK, &wait_mask, nullptr);
+            worker(o, sh, &outs[started], conns);
+            _exit(0);
+        }
+        pids[started] = pid;
+    }
+    // Signals reach the parent while it waits; it passes a stop on to the workers.
+    sigprocmask(SIG_SETMASK, &wait_mask, nullptr);
+    bool forwarded = false;
+    uint64_t last_progress = mono_ns(), last_done = 0;
+    for (long long done = 0; done < started;) {
+        if (g_stop && !forwarded) {
+            for (long long i = 0; i < started; i++) kill(pids[i], SIGTERM);
+            forwarded = true;
+        }
+        int status;
+        // With a progress line to draw, poll the workers' counters every 50 ms.
+        pid_t pid = waitpid(-1, &status, o.progress ? WNOHANG : 0);
+        if (pid == 0) {
+            timespec nap = {0, 50000000};
+            nanosleep(&nap, nullptr);
+            uint64_t now = mono_ns();
+            if (now - last_progress < 1000000000u) continue;
+            last_progress = now;
+            uint64_t ok = 0, failed = 0;
+            for (long long i = 0; i < started; i++) ok += outs[i].succeeded, failed += outs[i].failed;
+            fprintf(stderr, "\rcli_flood: %3.0f s  connected %lld  in flight %lld  done %llu  "
+                    "errors %llu  rate %llu/s\033[K", (double)(now - start) / 1e9,
+                    __atomic_load_n(&sh->open, __ATOMIC_RELAXED), started - done,
+                    (unsigned long long)ok, (unsigned long long)failed,
+                    (unsigned long long)(ok - last_done));
+            last_done = ok;
+        } else if (pid > 0) {
+            done++;
+            if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
+                warnx_("a worker ended abnormally (status %d); its requests are lost", status);
+        } else if (errno != EINTR) {
+            break;
+        }
+    }
+    if (o.progress) fprintf(stderr, "\r\033[K");
+    r->wall_s = (double)(mono_ns() - start) / 1e9;
+    for (long long i = 0; i < started; i++) {
+        const WorkerOut &w = outs[i];
+        r->latency.merge(w.latency);
+        r->succeeded += w.succeeded;
+        r->failed += w.failed;
+        for (int f = 0; f < F_COUNT; f++) r->failures[f] += w.failures[f];
+        r->connections += w.connections;
+    }
+    // Connections no worker took (interrupted, or no worker could be started).
+    long long taken = sh->next_conn < conns ? sh->next_conn : conns;
+    if (taken < conns) {
+        uint64_t left = (uint64_t)(o.requests - taken * o.per_conn);
+        r->failures[g_stop ? F_INTERRUPTED : F_OTHER] += left;  // else: no worker to take them
+        r->failed += left;
+    }
+    r->blocking = true;
+    r->requests = o.requests;
+    r->concurrency = n;
+    r->per_conn = o.per_conn;
+    r->peak_open = (uint64_t)sh->peak_open;
+    r->requests_per_s = r->wall_s > 0 ? (double)r->succeeded / r->wall_s : 0;
+    r->connections_per_s = r->wall_s > 0 ? (double)r->connections / r->wall_s : 0;
+    free(pids);
+    munmap(map, size);
+}

@@ -1,0 +1,25 @@
+# Before any traffic cli_flood refuses what the machine cannot do, says why and
+# how to fix it, and exits 1: a -c past the ephemeral port range or the descriptor
+# limit. Options that do not fit together are usage errors (2).
+. "$(dirname "$0")/lib.sh"
+start_server
+read -r lo hi </proc/sys/net/ipv4/ip_local_port_range
+c=$(( hi - lo + 2 ))
+"$CLI" -p "$PORT" -d 1 -c "$c" >"$T/o" 2>"$T/e"; rc=$?
+expect_eq "exit status for -c $c" "$rc" 1
+grep -q "need $c local ports but net.ipv4.ip_local_port_range ($lo-$hi) has $(( hi - lo + 1 ))" "$T/e" ||
+    fail "port message: $(cat "$T/e")"
+grep -q 'sysctl -w net.ipv4.ip_local_port_range' "$T/e" || fail "no fix named: $(cat "$T/e")"
+(ulimit -n 256 && ulimit -Hn 256 && exec "$CLI" -p "$PORT" -d 1 -c 1000) >"$T/o" 2>"$T/e"; rc=$?
+expect_eq "exit status for -c 1000 under ulimit -n 256" "$rc" 1
+grep -q 'needs 1008 descriptors but RLIMIT_NOFILE allows 256' "$T/e" || fail "fd message: $(cat "$T/e")"
+grep -q 'ulimit -Hn' "$T/e" || fail "no fix named: $(cat "$T/e")"
+[ -s "$T/o" ] && fail "a refused run printed a report"
+for args in "-R 100" "--warmup 1" "-d 1 -n 5" "--blocking 2 -c 3" "--blocking 2 -d 1" "--merge"; do
+    "$CLI" -p "$PORT" $args >"$T/o" 2>"$T/e"; rc=$?
+    expect_eq "exit status for $args" "$rc" 2
+    grep -q '^usage: cli_flood' "$T/e" || fail "no usage for $args: $(cat "$T/e")"
+done
+stop_server || fail "server exit status $?"
+expect_eq "connections the refused runs made" "$(stat_num accepted)" 0
+echo ok

@@ -1,0 +1,104 @@
+// cli_flood's JSON report read back and merged equals one report over all samples.
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <initializer_list>
+
+#include "../cli/flood.h"
+
+static int failures;
+
+static void check(bool ok, const char *what) {
+    if (!ok) {
+        printf("FAIL %s\n", what);
+        failures++;
+    }
+}
+
+static uint64_t rng_state = 0x9E3779B97F4A7C15ull;
+static uint64_t rnd() {
+    rng_state ^= rng_state << 13;
+    rng_state ^= rng_state >> 7;
+    rng_state ^= rng_state << 17;
+    return rng_state;
+}
+
+// The report as JSON text, as cli_flood --json writes it.
+static char *to_json(const Report &r) {
+    char *buf = nullptr;
+    size_t len = 0;
+    FILE *f = open_memstream(&buf, &len);
+    print_report(f, r, true);
+    fclose(f);
+    return buf;
+}
+
+static bool same_hist(const Histogram &a, const Histogram &b) {
+    if (a.count() != b.count() || a.min() != b.min() || a.max() != b.max() || a.sum() != b.sum())
+        return false;
+    for (int i = 0; i < Histogram::kBuckets; i++)
+        if (a.bucket(i) != b.bucket(i)) return false;
+    for (double q : {0.0, 0.5, 0.9, 0.99, 0.999, 1.0})
+        if (a.quantile(q) != b.quantile(q)) return false;
+    return true;
+}
+
+static Report a, b, all, ra, rb;  // histograms are 30 KiB each: not on the stack
+
+int main() {
+    a.held = b.held = all.held = true;
+    a.rate = b.rate = 1000;
+    all.rate = 2000;
+    strcpy(a.target, "127.0.0.1:9000");
+    strcpy(b.target, "127.0.0.1:9000");
+    strcpy(all.target, "127.0.0.1:9000");
+    for (int i = 0; i < 300000; i++) {
+        // long-tailed latencies: mostly 10 us .. 2 ms, one in a thousand up to 3 s
+        uint64_t v = 10000 + (rnd() % 1000 == 0 ? rnd() % 3000000000ull : rnd() % 2000000);
+        uint64_t s = v / 2 + rnd() % (v / 2);
+        Report &r = i % 3 ? a : b;
+        r.latency.add(v);
+        r.service.add(s);
+        r.succeeded++;
+        all.latency.add(v);
+        all.service.add(s);
+        all.succeeded++;
+    }
+    a.failed = 7, a.failures[F_RESET] = 7, b.failed = 2, b.failures[F_READ_TIMEOUT] = 2;
+    all.failed = 9, all.failures[F_RESET] = 7, all.failures[F_READ_TIMEOUT] = 2;
+    a.requests = (long long)(a.succeeded + a.failed), b.requests = (long long)(b.succeeded + b.failed);
+    all.requests = a.requests + b.requests;
+    a.concurrency = b.concurrency = 100, all.concurrency = 200;
+    a.connections = b.connections = 100, all.connections = 200;
+    a.peak_open = b.peak_open = 100, all.peak_open = 200;
+    a.requests_per_s = 1000, b.requests_per_s = 999, all.requests_per_s = 1999;
+    a.per_conn = b.per_conn = all.per_conn = 0;
+    a.duration_s = b.duration_s = all.duration_s = 10;
+    a.wall_s = 10.5, b.wall_s = 10.25, all.wall_s = 10.5;
+    a.connect_s = 0.25, b.connect_s = 0.5, all.connect_s = 0.5;
+    all.reports = 2;
+
+    char err[160];
+    char *ja = to_json(a), *jb = to_json(b);
+    check(parse_report(ja, &ra, err, sizeof err), err);
+    check(parse_report(jb, &rb, err, sizeof err), err);
+    check(same_hist(ra.latency, a.latency), "latency histogram survives JSON");
+    check(same_hist(ra.service, a.service), "service histogram survives JSON");
+    merge_report(&ra, rb);
+    check(same_hist(ra.latency, all.latency), "merged latency equals one histogram of all samples");
+    check(same_hist(ra.service, all.service), "merged service equals one histogram of all samples");
+    char *jm = to_json(ra), *jall = to_json(all);
+    if (strcmp(jm, jall) != 0) printf("merged:   %s\nexpected: %s\n", jm, jall);
+    check(strcmp(jm, jall) == 0, "merged report prints as the report of all samples");
+
+    // Damaged input is refused with a reason, never half-read.
+    ja[strlen(ja) / 2] = '\0';
+    check(!parse_report(ja, &ra, err, sizeof err) && err[0], "truncated report refused");
+    check(!parse_report("{\"succeeded\":5}", &ra, err, sizeof err), "report without histogram refused");
+    check(!parse_report("{\"succeeded\":1,\"histogram\":{\"count\":2,\"buckets\":[[5,1]]}}", &ra, err,
+                        sizeof err),
+          "histogram count mismatch refused");
+    free(ja), free(jb), free(jm), free(jall);
+    printf("%s\n", failures ? "unit_report: FAILED" : "unit_report: ok");
+    return failures ? 1 : 0;
+}
