@@ -61,6 +61,10 @@ int listen_fd, reserve_fd, sig_fd;
 uint32_t now_s;
 uint64_t start_ns;
 bool multishot;  // multishot accept and recv with provided buffers, or the fallback
+// io_uring's accept takes a descriptor before it looks for a connection, so out of
+// descriptors it fails at once, pending connection or not: re-armed, it would spin.
+// It waits instead until a connection closes.
+bool accept_paused;
 
 // Provided buffers: kBufCount slices of bufs, lent to the kernel through buf_ring.
 // Not io_uring_buf_ring::bufs: in C++ the header's flexible array sits behind an
@@ -176,13 +180,19 @@ void close_conn(int fd) {
     c.gen = gen;
     c.starved = in_list;
     st.open--;
+    if (accept_paused) {
+        accept_paused = false;
+        arm_accept();
+    }
 }
 
 void on_accept(int res, uint32_t flags) {
     static bool warned;
-    if (!(flags & IORING_CQE_F_MORE)) arm_accept();
+    bool nofd = res == -EMFILE || res == -ENFILE;
+    if (nofd) accept_paused = true;
+    else if (!(flags & IORING_CQE_F_MORE)) arm_accept();
     if (res < 0) {
-        if (res == -EMFILE || res == -ENFILE) {
+        if (nofd) {
             if (!warned) warnx_("accept: %s (refusing connections until descriptors free up)",
                                 strerror(-res));
             warned = true;
