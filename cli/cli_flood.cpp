@@ -7,7 +7,11 @@
 #include <cstdlib>
 #include <cstring>
 #include <getopt.h>
+#include <cerrno>
+#include <csignal>
+#include <poll.h>
 #include <sys/resource.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "../common/util.h"
@@ -15,16 +19,18 @@
 
 namespace {
 
+constexpr int kMaxSources = 1024;
 Options opt;
 bool merge_mode;
 
 void usage(FILE *out) {
     fprintf(out,
             "usage: cli_flood [-h] [--json] [-a host] [-c concurrency] [-n requests]\n"
-            "                 [-p port] [-r requests-per-connection] [-t timeout-seconds]\n"
+            "                 [-p port] [-r requests-per-connection] [-s sources]\n"
+            "                 [-t timeout-seconds] [-w workers]\n"
             "       cli_flood -d seconds [--json] [-a host] [-c connections] [-p port]\n"
-            "                 [-R rate] [-t timeout-seconds] [--connect-rate n]\n"
-            "                 [--warmup seconds]\n"
+            "                 [-R rate] [-s sources] [-t timeout-seconds] [-w workers]\n"
+            "                 [--connect-rate n] [--warmup seconds]\n"
             "       cli_flood --blocking workers [--json] [-a host] [-n requests] [-p port]\n"
             "                 [-r requests-per-connection] [-t timeout-seconds]\n"
             "       cli_flood --merge [--json] file ...\n");
@@ -49,7 +55,7 @@ void parse_args(int argc, char **argv) {
     };
     bool set_n = false, set_r = false, set_c = false;
     int ch;
-    while ((ch = getopt_long(argc, argv, "a:c:d:hn:p:R:r:t:", longopts, nullptr)) != -1) {
+    while ((ch = getopt_long(argc, argv, "a:c:d:hn:p:R:r:s:t:w:", longopts, nullptr)) != -1) {
         switch (ch) {
         case 'a': opt.host = optarg; break;
         case 'c': opt.concurrency = num_arg(optarg, 1, 10000000, "concurrency"); set_c = true; break;
@@ -64,7 +70,16 @@ void parse_args(int argc, char **argv) {
             opt.per_conn = num_arg(optarg, 1, 1000000000, "requests per connection");
             set_r = true;
             break;
+        case 's': {
+            static Endpoint sources[kMaxSources];
+            char err[kErrLen];
+            opt.nsources = parse_sources(optarg, sources, kMaxSources, err);
+            if (opt.nsources < 0) usage_error("-s: %s", err);
+            opt.sources = sources;
+            break;
+        }
         case 't': opt.timeout_s = num_arg(optarg, 1, 3600, "timeout"); break;
+        case 'w': opt.workers = num_arg(optarg, 1, 1000, "number of workers"); break;
         case O_JSON: opt.json = true; break;
         case O_CONNECT_RATE: opt.connect_rate = num_arg(optarg, 1, 10000000, "connect rate"); break;
         case O_WARMUP: opt.warmup_s = num_arg(optarg, 0, 86400, "warm-up"); break;
@@ -89,6 +104,8 @@ void parse_args(int argc, char **argv) {
             usage_error("%s apply to held connections (-d)", "--connect-rate and --warmup");
     }
     if (opt.blocking && set_c) usage_error("%s: with --blocking the workers are the concurrency", "-c");
+    if (opt.blocking && (opt.workers > 1 || opt.nsources))
+        usage_error("%s apply to the event loop, not --blocking", "-w and -s");
     char err[kErrLen];
     if (!resolve(opt.host, opt.port, &opt.target, err)) die(EXIT_USAGE, "-a: %s", err);
     if (!opt.duration_s) {
@@ -96,6 +113,10 @@ void parse_args(int argc, char **argv) {
         long long conns_needed = (opt.requests + opt.per_conn - 1) / opt.per_conn;
         if (opt.concurrency == 0 || opt.concurrency > conns_needed) opt.concurrency = conns_needed;
     }
+    if (opt.workers > opt.concurrency) usage_error("%s: more workers than connections", "-w");
+    for (int i = 0; i < opt.nsources; i++)
+        if (opt.sources[i].ss.ss_family != opt.target.ss.ss_family)
+            usage_error("-s: source and server addresses differ in family (%s)", opt.host);
     opt.progress = isatty(STDERR_FILENO);
 }
 
@@ -134,24 +155,28 @@ bool loopback_target() {
 // all listed, then exit 1; what only may hurt is a warning. Each says how to fix it.
 void preflight() {
     int fatal = 0;
-    long long sockets = opt.blocking ? 1 : opt.concurrency;  // open at once, per process
+    // open at once, per process
+    long long sockets = opt.blocking ? 1 : (opt.concurrency + opt.workers - 1) / opt.workers;
     long long at_once = opt.blocking ? opt.blocking : opt.concurrency;
     long max_fds = raise_fd_limit();
     long need = (long)sockets + 8;  // stdio, epoll and a little slack
     if (need > max_fds) {
-        warnx_("-c %lld needs %ld descriptors but RLIMIT_NOFILE allows %ld; lower -c, raise the "
-               "hard limit (ulimit -Hn, limits.conf), or run several cli_flood processes",
-               opt.concurrency, need, max_fds);
+        warnx_("-c %lld needs %ld descriptors per process but RLIMIT_NOFILE allows %ld; lower "
+               "-c, raise the hard limit (ulimit -Hn, limits.conf), or spread the connections "
+               "over worker processes (-w %lld)", opt.concurrency, need, max_fds,
+               (opt.concurrency + max_fds - 9) / (max_fds - 8));
         fatal++;
     }
     const char *range = "/proc/sys/net/ipv4/ip_local_port_range";
     long lo = read_long(range, 0), hi = read_long(range, 1);
-    long ports = lo > 0 && hi >= lo ? hi - lo + 1 : 0;
+    // Each source address has a port range of its own towards the server.
+    long ports = lo > 0 && hi >= lo ? (hi - lo + 1) * (opt.nsources ? opt.nsources : 1) : 0;
     if (ports && at_once > ports) {
         warnx_("%lld connections to one server address need %lld local ports but "
-               "net.ipv4.ip_local_port_range (%ld-%ld) has %ld; lower -c, widen the range "
-               "(sysctl -w net.ipv4.ip_local_port_range=\"1024 65535\"), or split the load over "
-               "several server addresses", at_once, at_once, lo, hi, ports);
+               "net.ipv4.ip_local_port_range (%ld-%ld) gives %ld%s; lower -c, add source "
+               "addresses (-s 127.0.0.2-127.0.0.20 on loopback), or widen the range "
+               "(sysctl -w net.ipv4.ip_local_port_range=\"1024 65535\")", at_once, at_once, lo, hi,
+               ports, opt.nsources ? " over the -s addresses" : "");
         fatal++;
     }
     if (opt.blocking) {
@@ -225,6 +250,71 @@ int merge(int argc, char **argv) {
     return sum.failed ? EXIT_RUNTIME : 0;
 }
 
+// -w: one event loop per process, each with its share of the connections, requests
+// and rate; each writes its JSON report to a pipe and the reports are merged.
+void run_workers(Report *r) {
+    int n = (int)opt.workers;
+    pid_t pids[1000];
+    int fds[1000];
+    sigset_t wait_mask;
+    setup_signals(&wait_mask);
+    for (int i = 0; i < n; i++) {
+        int p[2];
+        if (pipe(p) != 0) die_errno(EXIT_RUNTIME, "pipe");
+        pids[i] = fork();
+        if (pids[i] < 0) die_errno(EXIT_RUNTIME, "fork worker %d of %d", i, n);
+        if (pids[i] == 0) {
+            close(p[0]);
+            for (int j = 0; j < i; j++) close(fds[j]);
+            Options o = opt;
+            auto share = [&](long long v) { return v / n + (i < v % n ? 1 : 0); };
+            o.concurrency = share(opt.concurrency);
+            if (!opt.duration_s) o.requests = share(opt.requests);
+            if (opt.rate) o.rate = share(opt.rate) ? share(opt.rate) : 1;
+            if (opt.connect_rate) o.connect_rate = share(opt.connect_rate) ? share(opt.connect_rate) : 1;
+            o.workers = 1;
+            o.worker_index = i;
+            o.progress = false;
+            static Report wr;
+            snprintf(wr.target, sizeof wr.target, "%s", r->target);
+            run_events(o, &wr);
+            FILE *f = fdopen(p[1], "w");
+            print_report(f, wr, true);
+            _exit(fclose(f) == 0 ? 0 : EXIT_RUNTIME);
+        }
+        close(p[1]);
+        fds[i] = p[0];
+    }
+    static Report one;
+    static char buf[1 << 20];
+    for (int i = 0; i < n; i++) {
+        size_t len = 0;
+        for (;;) {
+            pollfd pf = {fds[i], POLLIN, 0};
+            if (ppoll(&pf, 1, nullptr, &wait_mask) < 0) {
+                if (errno != EINTR) die_errno(EXIT_RUNTIME, "poll");
+                if (g_stop) {  // forward a stop aimed at this process alone
+                    for (int j = 0; j < n; j++) kill(pids[j], SIGTERM);
+                    g_stop = 0;
+                }
+                continue;
+            }
+            ssize_t got = read(fds[i], buf + len, sizeof buf - 1 - len);
+            if (got <= 0) break;
+            len += (size_t)got;
+        }
+        buf[len] = '\0';
+        close(fds[i]);
+        int status;
+        waitpid(pids[i], &status, 0);
+        char err[160];
+        if (!parse_report(buf, i == 0 ? r : &one, err, sizeof err))
+            die(EXIT_RUNTIME, "worker %d (pid %d) gave no report (%s; exit status %d)", i,
+                (int)pids[i], err, WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status));
+        if (i > 0) merge_report(r, one);
+    }
+}
+
 }  // namespace
 
 int main(int argc, char **argv) {
@@ -235,6 +325,7 @@ int main(int argc, char **argv) {
     static Report r;
     format_endpoint(opt.target, r.target, sizeof r.target);
     if (opt.blocking) run_blocking(opt, &r);
+    else if (opt.workers > 1) run_workers(&r);
     else run_events(opt, &r);
     print_report(stdout, r, opt.json);
     return r.failed ? EXIT_RUNTIME : 0;

@@ -27,6 +27,10 @@ struct Options {
     long long connect_rate = 0; // --connect-rate: new connections per second; 0 all at once
     long long warmup_s = 0;     // --warmup: seconds after connecting left out of the figures
     long long blocking = 0;     // --blocking: worker processes instead of the event loop
+    long long workers = 1;      // -w: event-loop processes sharing the load
+    int worker_index = 0;       // which of them this process is
+    const Endpoint *sources = nullptr;  // -s: source addresses, used in turn
+    int nsources = 0;
     bool json = false;
     bool progress = false;      // stderr is a terminal
     Endpoint target;

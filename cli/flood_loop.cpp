@@ -124,13 +124,21 @@ void send_owed(int fd, Slot &s) {
 
 // Opens a connection and gives it a slot; -1 (the failure counted) if it cannot.
 int open_slot(uint64_t now, uint64_t quota, uint32_t idx) {
-    int fd = connect_nb(opt->target);
+    static uint32_t next_source;
+    const Endpoint *src = opt->nsources ? &opt->sources[next_source++ % opt->nsources] : nullptr;
+    int fd = connect_nb(opt->target, src);
     Failure why = F_NO_FDS;
     if (fd >= max_fds) {  // cannot happen with the preflight check; keep the array safe
         close(fd);
         fd = -1;
     } else if (fd < 0) {
         why = classify(errno, true);
+        static bool warned;
+        if (why == F_NO_PORTS && !warned) {
+            warned = true;
+            warn_("connect %s: local ports used up (TIME_WAIT holds them for 60 s); add source "
+                  "addresses with -s 127.0.0.2-127.0.0.20, or wait", rep->target);
+        }
     } else {
         set_nodelay(fd);
         epoll_event ev = {};
@@ -225,6 +233,9 @@ void on_readable(int fd, Slot &s, uint32_t e) {
             return;
         }
         on_echo(fd, s, mono_ns());
+        // The next echo cannot be here yet, and its arrival raises a new edge: a read
+        // now would only return EAGAIN.
+        return;
     }
     // Idle: anything readable now is a close, an error or a stray byte. Right after
     // an echo, read again only if the event said the peer closed.

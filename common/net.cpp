@@ -128,9 +128,19 @@ int emfile_refuse(int lfd, int *reserve_fd) {
     return refused;
 }
 
-int connect_nb(const Endpoint &ep) {
+int connect_nb(const Endpoint &ep, const Endpoint *src) {
     int fd = socket(ep.ss.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
     if (fd < 0) return -1;
+    if (src) {
+        int one = 1;
+        setsockopt(fd, IPPROTO_IP, IP_BIND_ADDRESS_NO_PORT, &one, sizeof one);
+        if (bind(fd, (const sockaddr *)&src->ss, src->len) != 0) {
+            int e = errno;
+            close(fd);
+            errno = e;
+            return -1;
+        }
+    }
     if (connect(fd, (const sockaddr *)&ep.ss, ep.len) != 0 && errno != EINPROGRESS) {
         int e = errno;
         close(fd);
@@ -147,4 +157,47 @@ void set_nodelay(int fd) {
 
 void close_fd(int fd) {
     if (fd > 2) close(fd);
+}
+
+int parse_sources(const char *spec, Endpoint *out, int max, char *err) {
+    char buf[512];
+    if (strlen(spec) >= sizeof buf) {
+        snprintf(err, kErrLen, "source address list is too long");
+        return -1;
+    }
+    strcpy(buf, spec);
+    const char *dash = strchr(buf, '-');
+    if (dash && !strchr(buf, ',')) {
+        buf[dash - buf] = '\0';
+        in_addr a, b;
+        if (inet_pton(AF_INET, buf, &a) != 1 || inet_pton(AF_INET, dash + 1, &b) != 1) {
+            snprintf(err, kErrLen, "source range is not two IPv4 addresses: %s", spec);
+            return -1;
+        }
+        uint32_t lo = ntohl(a.s_addr), hi = ntohl(b.s_addr);
+        if (hi < lo || hi - lo >= (uint32_t)max) {
+            snprintf(err, kErrLen, "source range %s must ascend and hold at most %d addresses", spec, max);
+            return -1;
+        }
+        for (uint32_t v = lo; v <= hi; v++) {
+            Endpoint &e = out[v - lo];
+            memset(&e, 0, sizeof e);
+            auto *in4 = (sockaddr_in *)&e.ss;
+            in4->sin_family = AF_INET;
+            in4->sin_addr.s_addr = htonl(v);
+            e.len = sizeof *in4;
+        }
+        return (int)(hi - lo + 1);
+    }
+    int n = 0;
+    for (char *save, *tok = strtok_r(buf, ",", &save); tok; tok = strtok_r(nullptr, ",", &save)) {
+        if (n == max) {
+            snprintf(err, kErrLen, "more than %d source addresses", max);
+            return -1;
+        }
+        if (!resolve(tok, 0, &out[n], err)) return -1;
+        n++;
+    }
+    if (n == 0) snprintf(err, kErrLen, "no source address in: %s", spec);
+    return n ? n : -1;
 }

@@ -36,7 +36,14 @@ int reserve_fd_open();
 int emfile_refuse(int lfd, int *reserve_fd);
 
 // Non-blocking connect. Returns the fd (connection in progress or done) or -1.
-int connect_nb(const Endpoint &ep);
+// With src, binds that source address first with IP_BIND_ADDRESS_NO_PORT, so the
+// port is still chosen at connect() time, per 4-tuple: each source address brings
+// a whole ephemeral port range of its own.
+int connect_nb(const Endpoint &ep, const Endpoint *src = nullptr);
+
+// "127.0.0.2-127.0.0.40" (an IPv4 range) or "a,b,c" (addresses, IPv4 or IPv6), at
+// most max of them, into out. Returns how many, or -1 with err set.
+int parse_sources(const char *spec, Endpoint *out, int max, char *err);
 
 void set_nodelay(int fd);
 // Closes, treating EINTR as closed (POSIX leaves it unspecified; Linux closed it).

@@ -17,19 +17,45 @@ command -v groff >/dev/null || skip "groff is not installed (apt-get install gro
 # Prints a synopsis or usage as one line of words.
 words() { tr -s ' \t\n' '   ' | sed 's/^ //; s/ $//'; }
 
-# Each option of a synopsis, one per line: "-x", "-x arg", "--long", "--long arg".
+# Each option of a synopsis, once, one per line: "-x", "-x arg", "--long", "--long arg".
 # Reads "[-hq] [-a addr] [--json] [--rate=n] [port]"; bracket groups hold one option
-# and its argument; [-hq] is a group of flags.
+# and its argument; [-hq] is a group of flags. An option outside brackets selects a
+# mode ("prog -d secs [-v] ...", "prog --merge [-v] file ..."): the word after it is
+# its argument unless it is bracketed, an option, or an operand (followed by "...").
+# An option in several modes is listed once, with the first argument name it has.
 options_of() {
-    grep -o '\[-[^]]*\]' | tr -d '[]' | sed 's/=/ /' | while read -r opt arg; do
+    local text
+    text=$(cat)
+    {
+        echo "$text" | grep -o '\[-[^]]*\]' | tr -d '[]' | sed 's/=/ /'
+        echo "$text" | tr ' ' '\n' | awk '
+            { w[NR] = $0 }
+            END {
+                for (i = 1; i <= NR; i++) {
+                    if (w[i] !~ /^--?[A-Za-z0-9]/) continue
+                    split(w[i], kv, "=")
+                    if (kv[2] != "") { print kv[1], kv[2]; continue }
+                    a = w[i + 1]
+                    if (a != "" && a !~ /^[-[]/ && w[i + 2] != "..." && a !~ /\.\.\.$/) print w[i], a
+                    else print w[i]
+                }
+            }'
+    } | while read -r opt arg; do
         case $opt in
         --*) echo "$opt${arg:+ $arg}" ;;
         -?) echo "$opt${arg:+ $arg}" ;;
         -*) [ -z "$arg" ] || { echo "BAD $opt $arg"; continue; }
             for l in $(echo "${opt#-}" | fold -w1); do echo "-$l"; done ;;
         esac
-    done | sort
+    done | first_of_each
 }
+
+# Keeps the first line for each option (the first word), then sorts.
+first_of_each() { awk '!seen[$1]++' | sort; }
+
+# "-x arg" as "-x ARG": the lists are compared on options and whether they take an
+# argument, not on the argument's name, which may differ between modes.
+keys() { sed 's/ .*/ ARG/' "$1" | sort; }
 
 "$prog" -h >"$T/usage" 2>&1 || fail "$name -h: exit status $?"
 usage=$(sed "1s/^usage: $name //" "$T/usage" | words)
@@ -46,13 +72,13 @@ synopsis=${synopsis#"$name "}
 
 # DESCRIPTION's option list in the source: ".It Fl a Ar addr", ".It Fl -json".
 sed -n '/^\.Sh DESCRIPTION/,/^\.Sh /p' "$page" |
-    sed -n 's/^\.It Fl \(.*\)$/-\1/p' | sed 's/ Ar / /; s/ Ns = Ns / /' | sort >"$T/described"
+    sed -n 's/^\.It Fl \(.*\)$/-\1/p' | sed 's/ Ar / /; s/ Ns = Ns / /' | first_of_each >"$T/described"
 echo "$usage" | options_of >"$T/usage.opts"
 grep -q '^BAD' "$T/usage.opts" && fail "cannot read the usage: $(grep '^BAD' "$T/usage.opts")"
-missing=$(comm -23 "$T/usage.opts" "$T/described")
+missing=$(comm -23 <(keys "$T/usage.opts") <(keys "$T/described"))
 [ -z "$missing" ] || fail "$page: options in $name -h with no entry (.It Fl) in DESCRIPTION:
 $missing"
-extra=$(comm -13 "$T/usage.opts" "$T/described")
+extra=$(comm -13 <(keys "$T/usage.opts") <(keys "$T/described"))
 [ -z "$extra" ] || fail "$page: DESCRIPTION documents options $name -h does not show:
 $extra"
 
@@ -71,7 +97,7 @@ run() {
     return 0
 }
 
-sort -u "$T/usage.opts" "$T/described" | while read -r opt arg; do
+cat "$T/usage.opts" "$T/described" | first_of_each | while read -r opt arg; do
     if [ "$opt" = -h ] || [ "$opt" = --help ]; then
         run "$opt" -Z
         expect_eq "$name $opt exit status" "$rc" 0

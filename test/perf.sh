@@ -31,8 +31,12 @@ trap 'exit 130' INT TERM
 HZ=$(getconf CLK_TCK)
 point=0
 
-# CPU seconds of every child this shell has reaped so far (times(1) second line).
-child_cpu() { times | tail -1 | awk '{ gsub(/[ms]/, " "); split($0, f, " "); print f[1] * 60 + f[2] + f[3] * 60 + f[4] }'; }
+# CPU seconds of every child this shell has reaped so far: the second line of the
+# times builtin, which must run in this shell, not in a $(...) subshell.
+child_cpu() {
+    times >"$T/times"
+    tail -1 "$T/times" | awk '{ gsub(/[ms]/, " "); split($0, f, " "); print f[1] * 60 + f[2] + f[3] * 60 + f[4] }'
+}
 ticks() { sed 's/.*) //' "/proc/$1/stat" | awk '{ print $12 + $13 }'; }
 median() { sort -g | awk '{ v[NR] = $1 } END { print (NR ? v[int((NR + 1) / 2)] : "nan") }'; }
 
@@ -52,15 +56,16 @@ run() {
     fi
     sleep 0.3
     s0=$(ticks $SRV)
-    c0=$(child_cpu)
+    child_cpu >"$T/c0"
     taskset -c 1 ./cli_flood -a "$addr" -p "$port" --json "$@" >"$T/out.json" 2>/dev/null &
     cli=$!
     sleep 1
     rss=$(awk '/VmRSS/ { print $2 }' /proc/$SRV/status)
     wait $cli
-    c1=$(child_cpu)
+    child_cpu >"$T/c1"
+    c0=$(cat "$T/c0") c1=$(cat "$T/c1")
     s1=$(ticks $SRV)
-    kill -INT $SRV; wait $SRV 2>/dev/null; SRV=
+    kill -TERM $SRV; wait $SRV 2>/dev/null; SRV=
     jq -r --arg n "$name" --argjson st "$((s1 - s0))" --argjson hz "$HZ" --arg rss "$rss" \
         --argjson ct "$(echo "$c1 - $c0" | bc -l | sed 's/^\./0./')" \
         '"\($n) \(.requests_per_s) \($st * 1e6 / $hz / ([.succeeded, 1] | max)) \($ct * 1e6 / ([.succeeded, 1] | max)) \(.latency_us.p50) \($rss)"' \
@@ -89,7 +94,7 @@ echo "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"
 pairs "held, closed loop, 1000 conns, ${DUR} s" -c 1000 -d "$DUR"
 pairs "held, closed loop, 10000 conns, ${DUR} s" -c 10000 -d "$DUR"
 pairs "one-shot, -n 100000 -c 1000" -n 100000 -c 1000
-pairs "10000 idle conns (-R 100), 5 s" -c 10000 -d 5 -R 100
+pairs "10000 nearly idle conns (100 req/s in all), 5 s: see RSS" -c 10000 -d 5 -R 100
 
 # Round-trip floor: one connection, closed loop, against sockperf's TCP ping-pong.
 if command -v sockperf >/dev/null; then
@@ -98,11 +103,11 @@ if command -v sockperf >/dev/null; then
         point=$((point + 1)); port=$((21000 + point % 1000))
         taskset -c 0 ./srv_epoll -q "$port" & SRV=$!; sleep 0.3
         taskset -c 1 ./cli_flood -p "$port" -c 1 -d "$DUR" --json 2>/dev/null | jq .latency_us.p50 >>"$T/rtt_e"
-        kill -INT $SRV; wait $SRV 2>/dev/null; SRV=
+        kill -TERM $SRV; wait $SRV 2>/dev/null; SRV=
         taskset -c 0 sockperf server --tcp -i 127.0.0.1 -p "$port" >/dev/null 2>&1 & SRV=$!; sleep 0.5
         taskset -c 1 sockperf ping-pong --tcp -i 127.0.0.1 -p "$port" -t "$DUR" --full-rtt 2>&1 |
             sed -n 's/.*percentile 50.000 = *//p' >>"$T/rtt_s"
-        kill -INT $SRV; wait $SRV 2>/dev/null; SRV=
+        kill -TERM $SRV; wait $SRV 2>/dev/null; SRV=
     done
     e=$(median <"$T/rtt_e"); sp=$(median <"$T/rtt_s")
     echo
@@ -116,7 +121,8 @@ fi
 point=$((point + 1)); port=$((22000 + point % 1000))
 taskset -c 0 strace -f -c -o "$T/strace" ./srv_epoll -q "$port" & SRV=$!; sleep 0.5
 taskset -c 1 ./cli_flood -p "$port" -n 200000 -c 1000 -r 200 --json >"$T/sc.json" 2>/dev/null
-kill -INT $SRV; wait $SRV 2>/dev/null; SRV=
+# strace passes signals on only to its tracee: stop srv_epoll itself.
+kill -TERM $(pgrep -P $SRV); wait $SRV 2>/dev/null; SRV=
 calls=$(awk '$NF == "total" { print $(NF-2) }' "$T/strace")
 echo
 printf 'System calls per request at 1000 connections x 200 requests: %.2f (%s calls for %s requests, including each connection'"'"'s accept, setup and close)\n' \

@@ -1,0 +1,292 @@
+// srv_fork: timestamp echo server with a process per connection.
+//
+// The parent accept()s and forks; the child echoes with blocking I/O until the peer
+// closes, then _exits. With -w N it pre-forks N workers instead (Apache prefork):
+// each inherits the listener and accept()s and serves one connection at a time.
+//
+// Children count into one MAP_SHARED anonymous page with atomic adds, a write at a
+// time, so the parent's statistics are right however a child ends (even killed at
+// shutdown). SIGCHLD may stand for several exits: the parent reaps in a loop with
+// waitpid(WNOHANG). It remembers live children in a bitmap indexed by pid, to end
+// them on SIGINT/SIGTERM. A child touches little memory: a 4 KiB buffer on a stack
+// page, the shared page; 10,000 of them are page tables and kernel stacks mostly.
+#include <cerrno>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <fcntl.h>
+#include <poll.h>
+#include <sys/mman.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "../common/net.h"
+#include "../common/server.h"
+#include "../common/util.h"
+
+namespace {
+
+// What children count for the parent; updated with __atomic builtins.
+struct Shared {
+    uint64_t bytes_echoed, idle_closed, err_reset, err_io;
+    uint64_t accepted, open, peak_open;  // -w mode: the workers count connections
+};
+
+ServerConfig cfg;
+ServerStats st;
+Shared *sh;
+int listen_fd, reserve_fd;
+sigset_t child_mask;      // the mask the children run with
+uint64_t *live;           // bitmap of live children, indexed by pid
+long pid_max;
+long live_count;
+volatile sig_atomic_t g_child;
+
+void usage(FILE *out) {
+    fprintf(out, "usage: srv_fork [-hq] [-a addr] [-b backlog] [-t idle-seconds] [-w workers] [port]\n");
+}
+
+void add(uint64_t *counter, uint64_t n) { __atomic_fetch_add(counter, n, __ATOMIC_RELAXED); }
+
+long read_long(const char *path) {
+    FILE *f = fopen(path, "r");
+    long v = -1;
+    if (f) {
+        if (fscanf(f, "%ld", &v) != 1) v = -1;
+        fclose(f);
+    }
+    return v;
+}
+
+// Echoes until the peer closes, with blocking I/O. -t: a read or write that waits
+// that long gives up (SO_RCVTIMEO/SO_SNDTIMEO), and the connection counts as idle.
+void serve(int fd) {
+    fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK);
+    set_nodelay(fd);
+    if (cfg.idle_s) {
+        timeval tv = {cfg.idle_s, 0};
+        setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+        setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
+    }
+    char buf[4096];  // one page: what a child costs is mostly what it touches
+    int err = 0;
+    for (;;) {
+        ssize_t n = read(fd, buf, sizeof buf);
+        if (n == 0) break;
+        if (n < 0) {
+            if (errno == EINTR) continue;
+            err = errno;
+            break;
+        }
+        for (ssize_t off = 0; off < n && !err;) {
+            ssize_t w = write(fd, buf + off, (size_t)(n - off));
+            if (w > 0) {
+                add(&sh->bytes_echoed, (uint64_t)w);
+                off += w;
+            } else if (errno != EINTR) {
+                err = errno;
+            }
+        }
+        if (err) break;
+    }
+    if (err == EAGAIN || err == EWOULDBLOCK)
+        add(&sh->idle_closed, 1);
+    else if (err == ECONNRESET || err == EPIPE || err == ETIMEDOUT)
+        add(&sh->err_reset, 1);
+    else if (err)
+        add(&sh->err_io, 1);
+    close(fd);
+}
+
+// In a new child: drop what belongs to the parent, take default stop signals.
+void become_child() {
+    signal(SIGINT, SIG_DFL);
+    signal(SIGTERM, SIG_DFL);
+    signal(SIGCHLD, SIG_DFL);
+    sigprocmask(SIG_SETMASK, &child_mask, nullptr);
+    // Do not outlive a parent that was killed outright.
+    prctl(PR_SET_PDEATHSIG, SIGKILL);
+    if (getppid() == 1) _exit(0);
+    if (reserve_fd >= 0) close(reserve_fd);
+}
+
+void worker() {
+    become_child();
+    for (;;) {
+        int fd = accept4(listen_fd, nullptr, nullptr, SOCK_CLOEXEC);  // blocking
+        if (fd < 0) {
+            if (errno != EINTR && errno != ECONNABORTED && errno != EPROTO) {
+                add(&sh->err_io, 1);
+                poll(nullptr, 0, 100);  // EMFILE and the like: pause, never spin
+            }
+            continue;
+        }
+        add(&sh->accepted, 1);
+        uint64_t now = __atomic_add_fetch(&sh->open, 1, __ATOMIC_RELAXED);
+        uint64_t peak = __atomic_load_n(&sh->peak_open, __ATOMIC_RELAXED);
+        while (now > peak &&
+               !__atomic_compare_exchange_n(&sh->peak_open, &peak, now, true, __ATOMIC_RELAXED,
+                                            __ATOMIC_RELAXED)) {
+        }
+        serve(fd);
+        __atomic_fetch_sub(&sh->open, 1, __ATOMIC_RELAXED);
+    }
+}
+
+// fork() for a connection (fd >= 0) or a worker (fd < 0); false if fork failed.
+bool spawn(int fd) {
+    pid_t pid = fork();
+    if (pid < 0) return false;
+    if (pid == 0) {
+        if (fd < 0) worker();
+        become_child();
+        close(listen_fd);
+        serve(fd);
+        _exit(0);
+    }
+    if (pid < pid_max) live[pid / 64] |= 1ull << (pid % 64);
+    live_count++;
+    return true;
+}
+
+void reap() {
+    g_child = 0;
+    pid_t pid;
+    while ((pid = waitpid(-1, nullptr, WNOHANG)) > 0) {
+        if (pid < pid_max) live[pid / 64] &= ~(1ull << (pid % 64));
+        live_count--;
+        if (!cfg.workers) st.open--;
+    }
+}
+
+void accept_all() {
+    static bool warned_fd, warned_fork;
+    for (;;) {
+        int fd = accept_nb(listen_fd);
+        if (fd < 0) {
+            if (errno == EAGAIN) return;
+            if (errno == ECONNABORTED || errno == EPROTO) continue;
+            if (errno == EMFILE || errno == ENFILE) {
+                if (!warned_fd) warn_("accept (refusing connections until descriptors free up)");
+                warned_fd = true;
+                st.refused_nofd += (uint64_t)emfile_refuse(listen_fd, &reserve_fd);
+                return;
+            }
+            st.err_accept++;
+            warn_("accept");
+            return;
+        }
+        if (spawn(fd)) {
+            st.opened();
+        } else {
+            // EAGAIN (RLIMIT_NPROC, pid_max) or ENOMEM: refuse this one connection,
+            // never retry it; the next connection tries fork afresh.
+            if (!warned_fork)
+                warn_("fork (refusing connections while processes cannot be created)");
+            warned_fork = true;
+            st.fork_failed++;
+        }
+        close(fd);
+    }
+}
+
+// How many more processes this user may start, and why, for the start line.
+long capacity(char *why, size_t len) {
+    rlimit rl;
+    long nproc = getrlimit(RLIMIT_NPROC, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY
+                     ? (long)rl.rlim_cur : -1;
+    long threads_max = read_long("/proc/sys/kernel/threads-max");
+    long tasks = -1;  // every thread on the machine: 4th field of /proc/loadavg, "1/345"
+    if (FILE *f = fopen("/proc/loadavg", "r")) {
+        if (fscanf(f, "%*s %*s %*s %*d/%ld", &tasks) != 1) tasks = -1;
+        fclose(f);
+    }
+    long cap = pid_max;  // the machine: every task counts
+    if (threads_max > 0 && threads_max < cap) cap = threads_max;
+    if (tasks > 0) cap -= tasks;
+    // This user: RLIMIT_NPROC counts its processes, this one included. Root is exempt.
+    if (nproc > 0 && geteuid() != 0 && nproc - 1 < cap) cap = nproc - 1;
+    snprintf(why, len, "RLIMIT_NPROC %ld%s, pid_max %ld, threads-max %ld, %ld tasks running",
+             nproc, geteuid() == 0 ? " (not enforced for root)" : "", pid_max, threads_max,
+             tasks);
+    return cap > 0 ? cap : 0;
+}
+
+}  // namespace
+
+int main(int argc, char **argv) {
+    g_prog = "srv_fork";
+    server_parse_args(argc, argv, &cfg, true, usage);
+    raise_fd_limit();
+    sigset_t wait_mask;
+    setup_signals(&wait_mask);
+    child_mask = wait_mask;
+    struct sigaction sa = {};
+    sa.sa_handler = [](int) { g_child = 1; };
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGCHLD, &sa, nullptr);
+    // Blocked like the stop signals, so only the wait below sees it.
+    sigset_t chld;
+    sigemptyset(&chld);
+    sigaddset(&chld, SIGCHLD);
+    sigprocmask(SIG_BLOCK, &chld, nullptr);
+
+    pid_max = read_long("/proc/sys/kernel/pid_max");
+    if (pid_max <= 0) pid_max = 4194304;  // the kernel's largest
+    live = (uint64_t *)calloc((size_t)pid_max / 64 + 1, sizeof *live);
+    sh = (Shared *)mmap(nullptr, sizeof *sh, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+    if (!live || sh == MAP_FAILED) die_errno(EXIT_RUNTIME, "cannot allocate process state");
+
+    listen_fd = server_listen(&cfg, false);
+    reserve_fd = cfg.workers ? -1 : reserve_fd_open();
+    char why[160], strategy[256];
+    long cap = capacity(why, sizeof why);
+    if (cfg.workers) {
+        // Workers block in accept(); the flag is on the shared file description.
+        fcntl(listen_fd, F_SETFL, fcntl(listen_fd, F_GETFL) & ~O_NONBLOCK);
+        snprintf(strategy, sizeof strategy, "prefork (%d workers, one connection each; %s)",
+                 cfg.workers, why);
+        cap = cfg.workers < cap ? cfg.workers : cap;
+    } else {
+        snprintf(strategy, sizeof strategy, "fork (a process per connection; %s)", why);
+    }
+    server_print_start(cfg, strategy, cap);
+
+    pollfd lp = {listen_fd, POLLIN, 0};
+    timespec tick = {1, 0};
+    bool warned = false;
+    while (!g_stop) {
+        // -w: top the workers up, at most once a wakeup, so a failing fork never spins.
+        while (cfg.workers && live_count < cfg.workers && !g_stop) {
+            if (!spawn(-1)) {
+                if (!warned) warn_("fork (will retry each second)");
+                warned = true;
+                st.fork_failed++;
+                break;
+            }
+        }
+        int n = ppoll(&lp, cfg.workers ? 0 : 1, cfg.workers ? &tick : nullptr, &wait_mask);
+        if (n < 0 && errno != EINTR) die_errno(EXIT_RUNTIME, "poll");
+        if (g_child) reap();
+        if (n > 0 && !cfg.workers) accept_all();
+    }
+    // End the children, then wait for every one of them.
+    for (long w = 0; w <= pid_max / 64; w++)
+        for (uint64_t bits = live[w]; bits; bits &= bits - 1)
+            kill((pid_t)(w * 64 + __builtin_ctzll(bits)), SIGTERM);
+    while (wait(nullptr) > 0 || errno == EINTR) {
+    }
+    if (cfg.workers) {
+        st.accepted = sh->accepted;
+        st.peak_open = sh->peak_open;
+    }
+    st.bytes_echoed = sh->bytes_echoed;
+    st.idle_closed = sh->idle_closed;
+    st.err_reset = sh->err_reset;
+    st.err_io = sh->err_io;
+    server_print_stats(cfg, st, true);
+    return 0;
+}

@@ -1,0 +1,256 @@
+// srv_poll: timestamp echo server on one level-triggered poll() loop.
+//
+// The pollfd array is compact: slot 0 is the listener, every open connection has
+// one slot, and a closed connection's slot is filled by moving the last one into it
+// (libev's ev_poll.c). So each call costs O(open connections), not O(highest
+// descriptor). conns[fd].slot maps a descriptor back to its pollfd.
+//
+// Level-triggered, so each handler does one read or one flush per wakeup; the
+// interest mask says what to wait for: POLLIN while the connection can take more,
+// POLLOUT while an echo is unsent.
+#include <cerrno>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <poll.h>
+#include <unistd.h>
+
+#include "../common/clock.h"
+#include "../common/net.h"
+#include "../common/server.h"
+#include "../common/util.h"
+
+namespace {
+
+constexpr uint32_t kPendCap = 64 * 1024;  // unsent bytes held per slow reader
+
+struct Conn {
+    char *pend;           // unsent echo, allocated on the first short write
+    uint32_t pend_off, pend_len;
+    uint32_t last_active; // seconds since start, for -t
+    int slot;             // index in pfds
+    bool open, peer_done;
+};
+
+ServerConfig cfg;
+ServerStats st;
+Conn *conns;
+pollfd *pfds;             // pfds[0] is the listener
+nfds_t npfds;
+long max_fds;
+int listen_fd, reserve_fd;
+uint32_t now_s;
+char io_buf[64 * 1024];
+
+void usage(FILE *out) {
+    fprintf(out, "usage: srv_poll [-hq] [-a addr] [-b backlog] [-t idle-seconds] [port]\n");
+}
+
+// What to wait for: more input while the echo queue has room and the peer has not
+// finished, output while bytes are queued. No POLLIN on a full queue is backpressure.
+short interest(const Conn &c) {
+    short ev = 0;
+    if (!c.peer_done && c.pend_len < kPendCap) ev |= POLLIN;
+    if (c.pend_len) ev |= POLLOUT;
+    return ev;
+}
+
+void close_conn(int fd) {
+    Conn &c = conns[fd];
+    int slot = c.slot;
+    free(c.pend);
+    c = Conn{};
+    close_fd(fd);
+    st.open--;
+    // Swap-remove: the last pollfd, revents included, moves into the hole.
+    npfds--;
+    if ((nfds_t)slot != npfds) {
+        pfds[slot] = pfds[npfds];
+        conns[pfds[slot].fd].slot = slot;
+    }
+}
+
+// Sends what is pending; false if the connection was closed.
+bool flush_pending(int fd, Conn &c) {
+    ssize_t n = write(fd, c.pend + c.pend_off, c.pend_len);
+    if (n < 0) {
+        if (errno == EAGAIN || errno == EINTR) return true;
+        count_io_error(&st, errno);
+        close_conn(fd);
+        return false;
+    }
+    st.bytes_echoed += (uint64_t)n;
+    c.pend_off += (uint32_t)n;
+    c.pend_len -= (uint32_t)n;
+    if (c.pend_len == 0) {
+        free(c.pend);
+        c.pend = nullptr;
+        c.pend_off = 0;
+        if (c.peer_done) {
+            close_conn(fd);
+            return false;
+        }
+    }
+    return true;
+}
+
+// Queues bytes the socket would not take; false if the connection was closed.
+bool keep_unsent(int fd, Conn &c, const char *p, uint32_t n) {
+    if (!c.pend) {
+        c.pend = (char *)malloc(kPendCap);
+        if (!c.pend) {
+            st.err_nomem++;
+            close_conn(fd);
+            return false;
+        }
+    } else if (c.pend_off + c.pend_len + n > kPendCap) {
+        memmove(c.pend, c.pend + c.pend_off, c.pend_len);
+        c.pend_off = 0;
+    }
+    memcpy(c.pend + c.pend_off + c.pend_len, p, n);
+    c.pend_len += n;
+    return true;
+}
+
+// One read, echoed at once if nothing is queued; false if the connection was closed.
+bool on_readable(int fd, Conn &c) {
+    // With bytes queued, read only what the queue can take.
+    size_t room = c.pend_len ? kPendCap - c.pend_len : sizeof io_buf;
+    ssize_t n = read(fd, io_buf, room);
+    if (n < 0) {
+        if (errno == EAGAIN || errno == EINTR) return true;
+        count_io_error(&st, errno);
+        close_conn(fd);
+        return false;
+    }
+    if (n == 0) {
+        c.peer_done = true;
+        if (c.pend_len) return true;  // finish the echo first
+        close_conn(fd);
+        return false;
+    }
+    if (cfg.idle_s) c.last_active = now_s;
+    ssize_t w = 0;
+    if (!c.pend_len) {
+        w = write(fd, io_buf, (size_t)n);
+        if (w < 0) {
+            if (errno != EAGAIN && errno != EINTR) {
+                count_io_error(&st, errno);
+                close_conn(fd);
+                return false;
+            }
+            w = 0;
+        }
+        st.bytes_echoed += (uint64_t)w;
+    }
+    return w == n || keep_unsent(fd, c, io_buf + w, (uint32_t)(n - w));
+}
+
+void accept_all() {
+    static bool warned;
+    for (;;) {
+        int fd = accept_nb(listen_fd);
+        if (fd < 0) {
+            if (errno == EAGAIN) return;
+            if (errno == ECONNABORTED || errno == EPROTO) continue;
+            if (errno == EMFILE || errno == ENFILE) {
+                if (!warned) warn_("accept (refusing connections until descriptors free up)");
+                warned = true;
+                st.refused_nofd += (uint64_t)emfile_refuse(listen_fd, &reserve_fd);
+                return;
+            }
+            st.err_accept++;
+            warn_("accept");
+            return;
+        }
+        if (fd >= max_fds) {  // cannot happen below RLIMIT_NOFILE; never index past conns
+            st.err_accept++;
+            close(fd);
+            continue;
+        }
+        set_nodelay(fd);
+        Conn &c = conns[fd];
+        c.open = true;
+        c.last_active = now_s;
+        c.slot = (int)npfds;
+        pfds[npfds++] = pollfd{fd, POLLIN, 0};  // revents 0: not looked at this round
+        st.opened();
+    }
+}
+
+void close_idle() {
+    for (nfds_t i = 1; i < npfds;) {
+        int fd = pfds[i].fd;
+        if (now_s - conns[fd].last_active >= (uint32_t)cfg.idle_s) {
+            close_conn(fd);  // slot i now holds another connection: look at it too
+            st.idle_closed++;
+        } else {
+            i++;
+        }
+    }
+}
+
+}  // namespace
+
+int main(int argc, char **argv) {
+    g_prog = "srv_poll";
+    server_parse_args(argc, argv, &cfg, false, usage);
+    max_fds = raise_fd_limit();
+    sigset_t wait_mask;
+    setup_signals(&wait_mask);
+
+    listen_fd = server_listen(&cfg, false);
+    reserve_fd = reserve_fd_open();
+    // calloc: pages are touched only as descriptors and slots reach them.
+    conns = (Conn *)calloc((size_t)max_fds, sizeof *conns);
+    pfds = (pollfd *)calloc((size_t)max_fds + 1, sizeof *pfds);
+    if (!conns || !pfds) die(EXIT_RUNTIME, "cannot allocate state for %ld descriptors", max_fds);
+    pfds[0] = pollfd{listen_fd, POLLIN, 0};
+    npfds = 1;
+    server_print_start(cfg, "poll (compact pollfd array)", max_fds - 6);
+
+    uint64_t start = mono_ns();
+    uint32_t last_scan_s = 0;
+    timespec tick = {1, 0};
+    while (!g_stop) {
+        int ready = ppoll(pfds, npfds, cfg.idle_s ? &tick : nullptr, &wait_mask);
+        if (ready < 0) {
+            if (errno == EINTR) continue;
+            die_errno(EXIT_RUNTIME, "poll");
+        }
+        if (cfg.idle_s) now_s = (uint32_t)((mono_ns() - start) / 1000000000u);
+        bool listener_ready = pfds[0].revents != 0;
+        if (listener_ready) ready--;
+        // Stop once poll's count is used up. A closed connection's slot is refilled
+        // from the end, with its revents, so the same index is looked at again.
+        for (nfds_t i = 1; i < npfds && ready > 0;) {
+            short re = pfds[i].revents;
+            if (!re) {
+                i++;
+                continue;
+            }
+            ready--;
+            pfds[i].revents = 0;
+            int fd = pfds[i].fd;
+            Conn &c = conns[fd];
+            bool alive = true;
+            // ERR and HUP count as both, so the normal path meets the error.
+            if (c.pend_len && (re & (POLLOUT | POLLERR | POLLHUP))) alive = flush_pending(fd, c);
+            if (alive && !c.peer_done && (re & (POLLIN | POLLERR | POLLHUP)))
+                alive = on_readable(fd, c);
+            if (alive) {
+                pfds[i].events = interest(c);
+                i++;
+            }
+        }
+        // Accept after the scan, so new slots at the end carry no stale revents.
+        if (listener_ready) accept_all();
+        if (cfg.idle_s && now_s != last_scan_s) {  // at most once a second
+            last_scan_s = now_s;
+            close_idle();
+        }
+    }
+    while (npfds > 1) close_conn(pfds[npfds - 1].fd);
+    server_print_stats(cfg, st);
+    return 0;
+}

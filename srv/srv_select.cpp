@@ -1,0 +1,272 @@
+// srv_select: timestamp echo server on one level-triggered select() loop.
+//
+// An fd_set holds descriptors below FD_SETSIZE (1024) only: FD_SET on a larger one
+// writes past the set (glibc's fortify aborts). select(2) itself takes any nfds up
+// to the descriptor limit, so, like libev's ev_select.c, this loop keeps its own
+// arrays of fd_mask words, grown as descriptors climb, hands select() the number of
+// bits in use, and never calls FD_SET. The price is select's: every call copies and
+// scans bitmaps up to the highest descriptor, open or not.
+#include <cerrno>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <sys/select.h>
+#include <unistd.h>
+
+#include "../common/clock.h"
+#include "../common/net.h"
+#include "../common/server.h"
+#include "../common/util.h"
+
+namespace {
+
+constexpr uint32_t kPendCap = 64 * 1024;  // unsent bytes held per slow reader
+constexpr int kBits = 8 * (int)sizeof(fd_mask);
+
+struct Conn {
+    char *pend;           // unsent echo, allocated on the first short write
+    uint32_t pend_off, pend_len;
+    uint32_t last_active; // seconds since start, for -t
+    bool open, peer_done;
+};
+
+ServerConfig cfg;
+ServerStats st;
+Conn *conns;
+long max_fds;
+int max_open_fd = -1;     // highest descriptor select() must look at
+int listen_fd, reserve_fd;
+uint32_t now_s;
+char io_buf[64 * 1024];
+
+// Interest sets, and the copies select() overwrites; `words` fd_mask words each.
+fd_mask *want_rd, *want_wr, *got_rd, *got_wr;
+int words;
+
+void usage(FILE *out) {
+    fprintf(out, "usage: srv_select [-hq] [-a addr] [-b backlog] [-t idle-seconds] [port]\n");
+}
+
+void grow_masks(int fd) {
+    int need = fd / kBits + 1;
+    if (need <= words) return;
+    int n = words ? words : 16;
+    while (n < need) n *= 2;
+    fd_mask **sets[] = {&want_rd, &want_wr, &got_rd, &got_wr};
+    for (fd_mask **s : sets) {
+        auto *p = (fd_mask *)realloc(*s, (size_t)n * sizeof(fd_mask));
+        if (!p) die(EXIT_RUNTIME, "cannot grow descriptor sets to %d words", n);
+        memset(p + words, 0, (size_t)(n - words) * sizeof(fd_mask));
+        *s = p;
+    }
+    words = n;
+}
+
+void set_bit(fd_mask *m, int fd, bool on) {
+    fd_mask bit = (fd_mask)1 << (fd % kBits);
+    if (on)
+        m[fd / kBits] |= bit;
+    else
+        m[fd / kBits] &= ~bit;
+}
+
+// Read while the echo queue has room and the peer has not finished (no read on a
+// full queue is backpressure); write while bytes are queued.
+void update_interest(int fd, const Conn &c) {
+    set_bit(want_rd, fd, !c.peer_done && c.pend_len < kPendCap);
+    set_bit(want_wr, fd, c.pend_len != 0);
+}
+
+void close_conn(int fd) {
+    Conn &c = conns[fd];
+    free(c.pend);
+    c = Conn{};
+    close_fd(fd);
+    set_bit(want_rd, fd, false);
+    set_bit(want_wr, fd, false);
+    st.open--;
+    while (max_open_fd > listen_fd && !conns[max_open_fd].open) max_open_fd--;
+}
+
+// Sends what is pending; false if the connection was closed.
+bool flush_pending(int fd, Conn &c) {
+    ssize_t n = write(fd, c.pend + c.pend_off, c.pend_len);
+    if (n < 0) {
+        if (errno == EAGAIN || errno == EINTR) return true;
+        count_io_error(&st, errno);
+        close_conn(fd);
+        return false;
+    }
+    st.bytes_echoed += (uint64_t)n;
+    c.pend_off += (uint32_t)n;
+    c.pend_len -= (uint32_t)n;
+    if (c.pend_len == 0) {
+        free(c.pend);
+        c.pend = nullptr;
+        c.pend_off = 0;
+        if (c.peer_done) {
+            close_conn(fd);
+            return false;
+        }
+    }
+    return true;
+}
+
+// Queues bytes the socket would not take; false if the connection was closed.
+bool keep_unsent(int fd, Conn &c, const char *p, uint32_t n) {
+    if (!c.pend) {
+        c.pend = (char *)malloc(kPendCap);
+        if (!c.pend) {
+            st.err_nomem++;
+            close_conn(fd);
+            return false;
+        }
+    } else if (c.pend_off + c.pend_len + n > kPendCap) {
+        memmove(c.pend, c.pend + c.pend_off, c.pend_len);
+        c.pend_off = 0;
+    }
+    memcpy(c.pend + c.pend_off + c.pend_len, p, n);
+    c.pend_len += n;
+    return true;
+}
+
+// One read, echoed at once if nothing is queued; false if the connection was closed.
+bool on_readable(int fd, Conn &c) {
+    size_t room = c.pend_len ? kPendCap - c.pend_len : sizeof io_buf;
+    ssize_t n = read(fd, io_buf, room);
+    if (n < 0) {
+        if (errno == EAGAIN || errno == EINTR) return true;
+        count_io_error(&st, errno);
+        close_conn(fd);
+        return false;
+    }
+    if (n == 0) {
+        c.peer_done = true;
+        if (c.pend_len) return true;  // finish the echo first
+        close_conn(fd);
+        return false;
+    }
+    if (cfg.idle_s) c.last_active = now_s;
+    ssize_t w = 0;
+    if (!c.pend_len) {
+        w = write(fd, io_buf, (size_t)n);
+        if (w < 0) {
+            if (errno != EAGAIN && errno != EINTR) {
+                count_io_error(&st, errno);
+                close_conn(fd);
+                return false;
+            }
+            w = 0;
+        }
+        st.bytes_echoed += (uint64_t)w;
+    }
+    return w == n || keep_unsent(fd, c, io_buf + w, (uint32_t)(n - w));
+}
+
+void accept_all() {
+    static bool warned;
+    for (;;) {
+        int fd = accept_nb(listen_fd);
+        if (fd < 0) {
+            if (errno == EAGAIN) return;
+            if (errno == ECONNABORTED || errno == EPROTO) continue;
+            if (errno == EMFILE || errno == ENFILE) {
+                if (!warned) warn_("accept (refusing connections until descriptors free up)");
+                warned = true;
+                st.refused_nofd += (uint64_t)emfile_refuse(listen_fd, &reserve_fd);
+                return;
+            }
+            st.err_accept++;
+            warn_("accept");
+            return;
+        }
+        if (fd >= max_fds) {  // cannot happen below RLIMIT_NOFILE; never index past conns
+            st.err_accept++;
+            close(fd);
+            continue;
+        }
+        set_nodelay(fd);
+        grow_masks(fd);
+        conns[fd].open = true;
+        conns[fd].last_active = now_s;
+        set_bit(want_rd, fd, true);
+        if (fd > max_open_fd) max_open_fd = fd;
+        st.opened();
+    }
+}
+
+void close_idle() {
+    for (int fd = max_open_fd; fd > listen_fd; fd--) {
+        if (conns[fd].open && now_s - conns[fd].last_active >= (uint32_t)cfg.idle_s) {
+            close_conn(fd);
+            st.idle_closed++;
+        }
+    }
+}
+
+}  // namespace
+
+int main(int argc, char **argv) {
+    g_prog = "srv_select";
+    server_parse_args(argc, argv, &cfg, false, usage);
+    max_fds = raise_fd_limit();
+    sigset_t wait_mask;
+    setup_signals(&wait_mask);
+
+    listen_fd = server_listen(&cfg, false);
+    reserve_fd = reserve_fd_open();
+    // calloc: pages of the array are touched only as descriptors reach them.
+    conns = (Conn *)calloc((size_t)max_fds, sizeof *conns);
+    if (!conns) die(EXIT_RUNTIME, "cannot allocate state for %ld descriptors", max_fds);
+    grow_masks(listen_fd);
+    max_open_fd = listen_fd;
+    server_print_start(cfg, "select (growing fd_mask arrays, past FD_SETSIZE)", max_fds - 6);
+
+    uint64_t start = mono_ns();
+    uint32_t last_scan_s = 0;
+    timespec tick = {1, 0};
+    while (!g_stop) {
+        // Only the words covering descriptors up to max_open_fd are copied and read.
+        int nfds = max_open_fd + 1;
+        int nw = max_open_fd / kBits + 1;
+        memcpy(got_rd, want_rd, (size_t)nw * sizeof(fd_mask));
+        memcpy(got_wr, want_wr, (size_t)nw * sizeof(fd_mask));
+        set_bit(got_rd, listen_fd, true);
+        int ready = pselect(nfds, (fd_set *)got_rd, (fd_set *)got_wr, nullptr,
+                            cfg.idle_s ? &tick : nullptr, &wait_mask);
+        if (ready < 0) {
+            if (errno == EINTR) continue;
+            die_errno(EXIT_RUNTIME, "select");
+        }
+        if (cfg.idle_s) now_s = (uint32_t)((mono_ns() - start) / 1000000000u);
+        bool listener_ready = got_rd[listen_fd / kBits] & ((fd_mask)1 << (listen_fd % kBits));
+        set_bit(got_rd, listen_fd, false);
+        // Walk the words, a set bit at a time; closing a descriptor only clears
+        // interest bits, so what is left in got_* still names this round's events.
+        for (int w = 0; w < nw; w++) {
+            fd_mask bits = got_rd[w] | got_wr[w];
+            while (bits) {
+                int b = __builtin_ctzl((unsigned long)bits);
+                bits &= bits - 1;
+                int fd = w * kBits + b;
+                fd_mask bit = (fd_mask)1 << b;
+                Conn &c = conns[fd];
+                if (!c.open) continue;
+                bool alive = true;
+                if (c.pend_len && (got_wr[w] & bit)) alive = flush_pending(fd, c);
+                if (alive && !c.peer_done && (got_rd[w] & bit)) alive = on_readable(fd, c);
+                if (alive) update_interest(fd, c);
+            }
+        }
+        // Accept after the scan, so a new descriptor never meets a stale bit.
+        if (listener_ready) accept_all();
+        if (cfg.idle_s && now_s != last_scan_s) {  // at most once a second
+            last_scan_s = now_s;
+            close_idle();
+        }
+    }
+    for (int fd = max_open_fd; fd > listen_fd; fd--)
+        if (conns[fd].open) close_conn(fd);
+    server_print_stats(cfg, st);
+    return 0;
+}

@@ -1,0 +1,28 @@
+# srv_fork when fork() fails: run as nobody with RLIMIT_NPROC 4 (the server and
+# three children). Ten held connections: three are served, seven refused and
+# counted; the server neither dies nor spins, and serves again once children exit.
+. "$(dirname "$0")/lib.sh"
+[ "$(id -u)" = 0 ] || skip "needs root to run the server as nobody"
+command -v setpriv >/dev/null && command -v prlimit >/dev/null || skip "needs setpriv and prlimit (util-linux)"
+setpriv --reuid=nobody --regid=nogroup --clear-groups true 2>/dev/null || skip "setpriv cannot switch to nobody here"
+[ "$(pgrep -c -u nobody)" = 0 ] || skip "nobody already runs processes, which RLIMIT_NPROC would count"
+REAL=$SERVER
+SERVER=$T/as-nobody
+printf '#!/bin/sh\nexec prlimit --nproc=4 setpriv --reuid=nobody --regid=nogroup --clear-groups %s "$@"\n' "$REAL" >"$SERVER"
+chmod 755 "$SERVER" "$T"
+start_server
+"$PEER" "$PORT" hold 10 3 >"$T/hold.out" || fail "hold: $(cat "$T/hold.out")"
+sleep 0.5  # children see EOF, exit, are reaped
+# One at a time: each child must exit and be reaped before it stops counting, so
+# a few of these may still be refused; each refusal must be counted, none lost.
+flood -n 20 -c 1 -t 5
+ok=$(json_num succeeded "$T/report.json")
+failed=$(json_num failed "$T/report.json")
+[ "$ok" -ge 10 ] || fail "only $ok of 20 served after the children exited"
+stop_server || fail "server exit status $?"
+expect_eq "fork_failed" "$(stat_num fork_failed)" $((7 + failed))
+expect_eq "accepted" "$(stat_num accepted)" $((3 + ok))
+grep -q 'srv_fork: fork (refusing connections' "$T/srv.err" || fail "no warning: $(cat "$T/srv.err")"
+[ "$(grep -c 'fork' "$T/srv.err")" = 1 ] || fail "more than one warning"
+grep -q 'up to 3 connections' "$T/srv.out" || fail "start line capacity: $(cat "$T/srv.out")"
+echo "ok: $ok of 20 served after the failures"
