@@ -225,7 +225,7 @@ int main(int argc, char **argv) {
     uint64_t start = mono_ns();
     uint32_t last_scan_s = 0;
     timespec tick = {1, 0};
-    while (!g_stop) {
+    while (!stop_requested()) {
         // Only the words covering descriptors up to max_open_fd are copied and read.
         int nfds = max_open_fd + 1;
         int nw = max_open_fd / kBits + 1;
