@@ -14,17 +14,24 @@ children() {  # the server's child processes, "pid stat" per line
 
 # srv_fork must also reap 10,000 processes, which takes the kernel about 1.2 s on
 # two cores even when they are idle: it gets 2.5 s.
+# Under ASan a fork copies the page tables of a huge shadow mapping: srv_fork forks
+# only a few hundred a second there, so it gets 2,000 connections.
 max_ms=1000
-[ "$(basename "$SERVER")" = srv_fork ] && max_ms=2500
+conns=10000
+if [ "$(basename "$SERVER")" = srv_fork ]; then
+    max_ms=2500
+    [ -n "${C10K_SANITIZE:-}" ] && conns=2000
+fi
+want=$((conns * 9 / 10))
 
 for sig in TERM INT; do
     start_server
     # 10,000 connections of 1,000 requests each: far more than can finish.
-    "$CLI" -p "$PORT" -n 10000000 -r 1000 -t 5 --json >"$T/flood.json" 2>"$T/cli.err" &
+    "$CLI" -p "$PORT" -n $((conns * 1000)) -r 1000 -t 5 --json >"$T/flood.json" 2>"$T/cli.err" &
     CLI_PID=$!
-    for _ in $(seq 100); do [ "$(established)" -ge 9000 ] && break; sleep 0.1; done
+    for _ in $(seq 100); do [ "$(established)" -ge $want ] && break; sleep 0.1; done
     open=$(established)
-    [ "$open" -ge 9000 ] || fail "only $open connections open after 10 s"
+    [ "$open" -ge $want ] || fail "only $open connections open after 10 s"
     kill -HUP "$SRV_PID"; kill -PIPE "$SRV_PID"
     sleep 0.3
     kill -0 "$SRV_PID" 2>/dev/null || fail "SIGHUP or SIGPIPE killed the server under load"
@@ -43,7 +50,7 @@ for sig in TERM INT; do
     grep -q 'stats accepted=[0-9]* peak_open=[0-9]* bytes_echoed=[1-9]' "$T/srv.out" ||
         fail "no statistics after SIG$sig: $(cat "$T/srv.out")"
     peak=$(stat_num peak_open)
-    [ "$peak" -ge 9000 ] || fail "peak_open $peak: the flood was not under way"
+    [ "$peak" -ge $want ] || fail "peak_open $peak: the flood was not under way"
     # No child survives its parent: each would keep a connection, or spin.
     sleep 0.2
     while read -r pid _; do
