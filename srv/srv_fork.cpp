@@ -179,6 +179,9 @@ void accept_all() {
             warn_("accept");
             return;
         }
+        // Under a steady flood the queue never drains to EAGAIN: reap as we go, or
+        // exited children would pile up as zombies until fork hits pid_max.
+        reap();
         if (spawn(fd)) {
             st.opened();
         } else {
@@ -270,7 +273,9 @@ int main(int argc, char **argv) {
         }
         int n = ppoll(&lp, cfg.workers ? 0 : 1, cfg.workers ? &tick : nullptr, &wait_mask);
         if (n < 0 && errno != EINTR) die_errno(EXIT_RUNTIME, "poll");
-        if (g_child) reap();
+        // Reap every round, not only on SIGCHLD: when the listener is ready at once,
+        // ppoll returns without delivering the pending signal.
+        reap();
         if (n > 0 && !cfg.workers) accept_all();
     }
     // End the children, then wait for every one of them. SIGKILL, as their SIGTERM

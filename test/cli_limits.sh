@@ -3,7 +3,7 @@
 . "$(dirname "$0")/lib.sh"
 (ulimit -n 256 && ulimit -Hn 256 && exec "$CLI" -p 9 -n 1000 -c 1000) >"$T/o" 2>"$T/e"; rc=$?
 expect_eq "exit status" "$rc" 1
-grep -q 'needs 1008 descriptors but RLIMIT_NOFILE allows 256' "$T/e" || fail "message: $(cat "$T/e")"
+grep -q 'needs 1008 descriptors per process but RLIMIT_NOFILE allows 256' "$T/e" || fail "message: $(cat "$T/e")"
 grep -q 'ulimit -Hn' "$T/e" || fail "no fix given: $(cat "$T/e")"
 # Nothing listens on the port of a server just stopped: every request is refused.
 start_server

@@ -7,12 +7,19 @@ read -r lo hi </proc/sys/net/ipv4/ip_local_port_range
 c=$(( hi - lo + 2 ))
 "$CLI" -p "$PORT" -d 1 -c "$c" >"$T/o" 2>"$T/e"; rc=$?
 expect_eq "exit status for -c $c" "$rc" 1
-grep -q "need $c local ports but net.ipv4.ip_local_port_range ($lo-$hi) has $(( hi - lo + 1 ))" "$T/e" ||
+grep -q "need $c local ports but net.ipv4.ip_local_port_range ($lo-$hi) gives $(( hi - lo + 1 ));" "$T/e" ||
     fail "port message: $(cat "$T/e")"
 grep -q 'sysctl -w net.ipv4.ip_local_port_range' "$T/e" || fail "no fix named: $(cat "$T/e")"
+grep -q 'add source addresses (-s 127.0.0.2-127.0.0.20' "$T/e" || fail "-s not named: $(cat "$T/e")"
+grep -q 'spread the connections over worker processes (-w 2)' "$T/e" || fail "-w not named: $(cat "$T/e")"
+"$CLI" -p "$PORT" -d 1 -c 3 -w 4 >"$T/o" 2>"$T/e"; rc=$?
+expect_eq "exit status for more workers than connections" "$rc" 2
+"$CLI" -p "$PORT" -s 127.0.0.9-127.0.0.2 >"$T/o" 2>"$T/e"; rc=$?
+expect_eq "exit status for a descending -s range" "$rc" 2
+grep -q 'source range 127.0.0.9-127.0.0.2 must ascend' "$T/e" || fail "-s message: $(cat "$T/e")"
 (ulimit -n 256 && ulimit -Hn 256 && exec "$CLI" -p "$PORT" -d 1 -c 1000) >"$T/o" 2>"$T/e"; rc=$?
 expect_eq "exit status for -c 1000 under ulimit -n 256" "$rc" 1
-grep -q 'needs 1008 descriptors but RLIMIT_NOFILE allows 256' "$T/e" || fail "fd message: $(cat "$T/e")"
+grep -q 'needs 1008 descriptors per process but RLIMIT_NOFILE allows 256' "$T/e" || fail "fd message: $(cat "$T/e")"
 grep -q 'ulimit -Hn' "$T/e" || fail "no fix named: $(cat "$T/e")"
 [ -s "$T/o" ] && fail "a refused run printed a report"
 for args in "-R 100" "--warmup 1" "-d 1 -n 5" "--blocking 2 -c 3" "--blocking 2 -d 1" "--merge"; do

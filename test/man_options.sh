@@ -84,7 +84,7 @@ $extra"
 
 value_for() {
     case $1 in
-    *addr* | *host*) echo 127.0.0.1 ;;
+    *addr* | *host* | sources) echo 127.0.0.1 ;;
     *) echo 1 ;;
     esac
 }
