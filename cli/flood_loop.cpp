@@ -367,7 +367,7 @@ void run_events(const Options &o, Report *r) {
     uint64_t start = mono_ns(), last_expire = start, last_progress = start, last_echoes = 0;
     t_run = start;
     bool traffic = false;
-    while (!g_stop) {
+    while (!stop_requested()) {
         uint64_t now = mono_ns();
         uint64_t wake = now + kSec / 10;  // timeouts are checked every 100 ms
         if (!held) {

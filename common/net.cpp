@@ -115,7 +115,12 @@ int emfile_refuse(int lfd, int *reserve_fd) {
     int refused = 0;
     for (;;) {
         int fd = accept_nb(lfd);
-        if (fd < 0) break;
+        if (fd < 0) {
+            // Drain to EAGAIN: an edge-triggered listener raises no new event for
+            // connections left in the backlog.
+            if (errno == ECONNABORTED || errno == EPROTO) continue;
+            break;
+        }
         close(fd);
         refused++;
     }

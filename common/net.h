@@ -29,7 +29,9 @@ int accept_nb(int lfd);
 // Spare descriptor for EMFILE (libuv's uv__emfile_trick): when accept fails for
 // lack of descriptors, give the spare back, accept and close the connection so the
 // client sees a close instead of hanging in the backlog, then take the spare again.
-// Returns how many pending connections were refused this way.
+// Returns how many pending connections were refused this way. Without a spare
+// (*reserve_fd < 0: it could not be reopened) nothing is refused and the caller must
+// retry accepting once one of its own descriptors closes.
 int reserve_fd_open();
 int emfile_refuse(int lfd, int *reserve_fd);
 

@@ -116,3 +116,11 @@ void setup_signals(sigset_t *wait_mask) {
     sigdelset(wait_mask, SIGINT);
     sigdelset(wait_mask, SIGTERM);
 }
+
+bool stop_requested() {
+    if (g_stop) return true;
+    sigset_t pending;
+    if (sigpending(&pending) == 0 && (sigismember(&pending, SIGINT) || sigismember(&pending, SIGTERM)))
+        g_stop = 1;
+    return g_stop;
+}

@@ -25,6 +25,10 @@ long raise_fd_limit();
 // only while waiting, so a signal can never slip in between the check and the wait.
 extern volatile sig_atomic_t g_stop;
 void setup_signals(sigset_t *wait_mask);
+// Loop condition: true once SIGINT or SIGTERM came. The wait calls deliver the
+// blocked signal only when they would sleep; under constant load they always find
+// events first and it stays pending for ever, so this also asks sigpending(2).
+bool stop_requested();
 
 // Expected usage errors exit 2, runtime failures 1.
 enum { EXIT_RUNTIME = 1, EXIT_USAGE = 2 };

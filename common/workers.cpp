@@ -160,5 +160,6 @@ int run_workers(ServerConfig *cfg, const char *strategy, long capacity_per_worke
     }
     if (restarts) warnx_("%d worker restarts", restarts);
     server_print_stats(*cfg, sum);
+    free(ws);  // LeakSanitizer checks at exit
     return 0;
 }

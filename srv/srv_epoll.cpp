@@ -37,6 +37,10 @@ Conn *conns;
 long max_fds;
 int max_open_fd = -1;
 int ep_fd, listen_fd, reserve_fd;
+// Out of descriptors with no spare to refuse with: connections wait in the backlog
+// and the edge-triggered listener will not report them again. This is how many
+// connections were open then; once fewer are, accept again.
+uint64_t starved_at_open;
 sigset_t wait_mask;  // the stop signals unblocked, for epoll_pwait
 uint32_t now_s;
 char io_buf[64 * 1024];
@@ -158,6 +162,7 @@ void accept_all() {
                 if (!warned) warn_("accept (refusing connections until descriptors free up)");
                 warned = true;
                 st.refused_nofd += (uint64_t)emfile_refuse(listen_fd, &reserve_fd);
+                if (reserve_fd < 0) starved_at_open = st.open;
                 return;
             }
             st.err_accept++;
@@ -206,7 +211,7 @@ void serve(int lfd) {
     uint64_t start = mono_ns();
     uint32_t last_scan_s = 0;
     static epoll_event events[kMaxEvents];
-    while (!g_stop) {
+    while (!stop_requested()) {
         int n = epoll_pwait(ep_fd, events, kMaxEvents, cfg.idle_s ? 1000 : -1, &wait_mask);
         if (n < 0) {
             if (errno == EINTR) continue;
@@ -228,6 +233,11 @@ void serve(int lfd) {
         if (cfg.idle_s && now_s != last_scan_s) {  // at most once a second
             last_scan_s = now_s;
             close_idle();
+        }
+        if (starved_at_open && st.open < starved_at_open) {
+            starved_at_open = 0;
+            if (reserve_fd < 0) reserve_fd = reserve_fd_open();
+            accept_all();
         }
     }
     for (int fd = 0; fd <= max_open_fd; fd++)

@@ -212,7 +212,7 @@ int main(int argc, char **argv) {
     uint64_t start = mono_ns();
     uint32_t last_scan_s = 0;
     timespec tick = {1, 0};
-    while (!g_stop) {
+    while (!stop_requested()) {
         int ready = ppoll(pfds, npfds, cfg.idle_s ? &tick : nullptr, &wait_mask);
         if (ready < 0) {
             if (errno == EINTR) continue;

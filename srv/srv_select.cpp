@@ -225,7 +225,7 @@ int main(int argc, char **argv) {
     uint64_t start = mono_ns();
     uint32_t last_scan_s = 0;
     timespec tick = {1, 0};
-    while (!g_stop) {
+    while (!stop_requested()) {
         // Only the words covering descriptors up to max_open_fd are copied and read.
         int nfds = max_open_fd + 1;
         int nw = max_open_fd / kBits + 1;
@@ -244,9 +244,11 @@ int main(int argc, char **argv) {
         // Walk the words, a set bit at a time; closing a descriptor only clears
         // interest bits, so what is left in got_* still names this round's events.
         for (int w = 0; w < nw; w++) {
-            fd_mask bits = got_rd[w] | got_wr[w];
+            // Unsigned: fd_mask is a signed long, and bits - 1 with only the top bit
+            // set (descriptor 63 of the word) would overflow.
+            unsigned long bits = (unsigned long)(got_rd[w] | got_wr[w]);
             while (bits) {
-                int b = __builtin_ctzl((unsigned long)bits);
+                int b = __builtin_ctzl(bits);
                 bits &= bits - 1;
                 int fd = w * kBits + b;
                 fd_mask bit = (fd_mask)1 << b;

@@ -32,7 +32,7 @@ constexpr unsigned kBufCount = 8192, kBufSize = 2048;  // provided buffers: 16 M
 constexpr uint32_t kHeldCap = 64 * 1024;  // unsent bytes per connection before recv pauses
 constexpr uint16_t kNoBuf = 0xffff;
 
-enum Op : uint8_t { OP_ACCEPT = 1, OP_RECV, OP_SEND, OP_TICK, OP_SIGNAL, OP_CANCEL };
+enum Op : uint8_t { OP_ACCEPT = 1, OP_RECV, OP_SEND, OP_TICK, OP_SIGNAL, OP_CANCEL, OP_LISTEN };
 
 struct Conn {
     uint32_t held;            // bytes received, not yet echoed
@@ -61,6 +61,11 @@ int listen_fd, reserve_fd, sig_fd;
 uint32_t now_s;
 uint64_t start_ns;
 bool multishot;  // multishot accept and recv with provided buffers, or the fallback
+// io_uring's accept takes a descriptor before it looks for a connection, so out of
+// descriptors it fails at once, pending connection or not: re-armed, it would spin.
+// It waits instead until a connection closes, and meanwhile polls the listener to
+// refuse newcomers as they come (as an edge-triggered epoll loop would).
+bool accept_paused, listen_polled;
 
 // Provided buffers: kBufCount slices of bufs, lent to the kernel through buf_ring.
 // Not io_uring_buf_ring::bufs: in C++ the header's flexible array sits behind an
@@ -125,6 +130,12 @@ void arm_accept() {
     if (multishot) s->ioprio = IORING_ACCEPT_MULTISHOT;
 }
 
+void arm_listen_poll() {
+    if (listen_polled) return;
+    listen_polled = true;
+    prep(IORING_OP_POLL_ADD, listen_fd, ud(OP_LISTEN, listen_fd, 0))->poll32_events = POLLIN;
+}
+
 void arm_recv(int fd, Conn &c) {
     io_uring_sqe *s = prep(IORING_OP_RECV, fd, ud(OP_RECV, fd, c.gen));
     if (multishot) {  // len 0: each completion fills at most one provided buffer
@@ -176,17 +187,24 @@ void close_conn(int fd) {
     c.gen = gen;
     c.starved = in_list;
     st.open--;
+    if (accept_paused) {
+        accept_paused = false;
+        arm_accept();
+    }
 }
 
 void on_accept(int res, uint32_t flags) {
     static bool warned;
-    if (!(flags & IORING_CQE_F_MORE)) arm_accept();
+    bool nofd = res == -EMFILE || res == -ENFILE;
+    if (nofd) accept_paused = true;
+    else if (!(flags & IORING_CQE_F_MORE)) arm_accept();
     if (res < 0) {
-        if (res == -EMFILE || res == -ENFILE) {
+        if (nofd) {
             if (!warned) warnx_("accept: %s (refusing connections until descriptors free up)",
                                 strerror(-res));
             warned = true;
             st.refused_nofd += (uint64_t)emfile_refuse(listen_fd, &reserve_fd);
+            arm_listen_poll();
         } else if (res != -ECONNABORTED && res != -EPROTO && res != -EINTR && res != -EAGAIN) {
             st.err_accept++;
             warnx_("accept: %s", strerror(-res));
@@ -316,6 +334,13 @@ void handle(const io_uring_cqe &cqe) {
         arm_tick();
         break;
     case OP_SIGNAL: g_stop = 1; break;
+    case OP_LISTEN:  // a connection waits while descriptors are out: refuse it
+        listen_polled = false;
+        if (accept_paused) {
+            st.refused_nofd += (uint64_t)emfile_refuse(listen_fd, &reserve_fd);
+            arm_listen_poll();
+        }
+        break;
     default: break;  // failed cancels: the recv had already ended
     }
 }

@@ -7,12 +7,19 @@ PORT=
 SRV_NETNS=
 
 cleanup() {
+    local rc=$?
     if [ -n "$SRV_PID" ] && kill -0 "$SRV_PID" 2>/dev/null; then
         kill -KILL "$SRV_PID" 2>/dev/null
         pkill -KILL -P "$SRV_PID" 2>/dev/null  # forked children, where there are any
         wait "$SRV_PID" 2>/dev/null
     fi
+    # A sanitizer report from any program fails the test, whatever the checks said.
+    if grep -l -E 'ERROR: (Address|Leak)Sanitizer|runtime error:' "$T"/*.err 2>/dev/null; then
+        grep -h -A12 -E 'ERROR: (Address|Leak)Sanitizer|runtime error:' "$T"/*.err >&2
+        rc=1
+    fi
     rm -rf "$T"
+    exit $rc
 }
 trap cleanup EXIT
 
@@ -31,12 +38,19 @@ skip() {
 # start_server [args...]: starts $SERVER on a port the kernel picks, waits for its
 # start line (printed once it listens) and sets PORT. With SRV_NETNS set, the server
 # runs in that network namespace (ip netns exec execs, so SRV_PID is still the server).
+# With SRV_NOFILE set, it runs under `ulimit -n $SRV_NOFILE` (soft and hard; the
+# subshell execs, so SRV_PID is the server).
 start_server() {
     # Empty the files here: the background job's own redirection may come too late,
     # and a previous server's start line would give a port before this one listens.
     : >"$T/srv.out"
     : >"$T/srv.err"
-    ${SRV_NETNS:+ip netns exec "$SRV_NETNS"} "$SERVER" "$@" 0 >"$T/srv.out" 2>"$T/srv.err" &
+    if [ -n "${SRV_NOFILE:-}" ]; then
+        (ulimit -n "$SRV_NOFILE" && exec ${SRV_NETNS:+ip netns exec "$SRV_NETNS"} "$SERVER" "$@" 0) \
+            >"$T/srv.out" 2>"$T/srv.err" &
+    else
+        ${SRV_NETNS:+ip netns exec "$SRV_NETNS"} "$SERVER" "$@" 0 >"$T/srv.out" 2>"$T/srv.err" &
+    fi
     SRV_PID=$!
     for _ in $(seq 200); do
         PORT=$(sed -n 's/.*listening on .*:\([0-9][0-9]*\),.*/\1/p' "$T/srv.out")
@@ -91,4 +105,26 @@ flood() {
 load_lock() {
     exec 9>"${TMPDIR:-/tmp}/c10k-load.lock"
     flock -w 600 9 || fail "waited 10 minutes for the load lock"
+}
+
+# cpu_ticks PID: user + system CPU time of a process (and its reaped children), in
+# clock ticks (1/100 s), from /proc/PID/stat.
+cpu_ticks() {
+    # Field 2 (comm) may hold spaces; count from after its closing parenthesis.
+    sed 's/.*) //' "/proc/$1/stat" | awk '{ print $12 + $13 + $14 + $15 }'
+}
+
+# rss_kb PID: resident set size in KiB.
+rss_kb() {
+    awk '/^VmRSS:/ { print $2 }' "/proc/$1/status"
+}
+
+# expect_le WHAT GOT MAX
+expect_le() {
+    [ "$2" -le "$3" ] || fail "$1: got $2, want at most $3"
+}
+
+# peer_num KEY FILE: a number from a peer's "key=N" output.
+peer_num() {
+    grep -o "$1=[0-9.]*" "$2" | tail -1 | cut -d= -f2
 }

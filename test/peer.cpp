@@ -1,11 +1,19 @@
 // peer: well- and badly-behaved single clients for the integration tests.
 //
-//   peer PORT echo BYTES [slow]   send BYTES pseudo-random bytes, check the echo
-//                                 byte for byte; `slow` reads in small sips with a
-//                                 tiny receive buffer, so the server's writes come up short
+//   peer PORT echo BYTES [OPTS]   send BYTES, check the echo byte for byte. OPTS is a
+//                                 comma list: `slow` reads in small sips through a tiny
+//                                 receive buffer (the server's writes come up short);
+//                                 `random` (seeded bytes), `zeros` (all NUL), `nonl`
+//                                 (no '\n' anywhere) pick the bytes (default: a hash of
+//                                 the offset that hits every value); `bytewise` makes
+//                                 every send() one byte; `drip` sends one byte, waits
+//                                 for its echo and 1 ms, then the next
 //   peer PORT halfclose BYTES     send, shutdown(SHUT_WR), expect exactly BYTES back, then EOF
 //   peer PORT reset BYTES         send, then close with SO_LINGER 0 (an RST) without reading
-//   peer PORT hold N SECONDS      open N connections, keep them idle, then close
+//   peer PORT hold N SECONDS      open N connections, keep them idle, then close; counts
+//                                 the ones the server closed meanwhile
+//   peer PORT noread N SECONDS    N connections send as fast as they can and never read;
+//                                 reports how much each got into the connection
 //
 // Dials 127.0.0.1, or the IPv4 address in $PEER_HOST (the netns test's server).
 // Prints one line "peer: <mode> sent=N echoed=N ok|FAIL reason"; exit 0 only on ok.
@@ -14,8 +22,11 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <ctime>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <poll.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <unistd.h>
 #include <vector>
@@ -42,9 +53,32 @@ static int dial(int rcvbuf) {
     return fd;
 }
 
-static unsigned char byte_at(size_t i) {  // cheap, position-dependent, hits every value
-    uint32_t x = (uint32_t)i * 2654435761u;
-    return (unsigned char)((x >> 13) ^ (x >> 24));
+static double now_s() {
+    timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+enum Pattern { P_HASH, P_RANDOM, P_ZEROS, P_NONL };
+static Pattern pattern = P_HASH;
+static uint64_t seed;
+
+static unsigned char byte_at(size_t i) {  // position-dependent, so the check needs no copy
+    switch (pattern) {
+    case P_ZEROS: return 0;
+    case P_RANDOM: {  // splitmix64 of the offset: every byte value, no structure
+        uint64_t z = seed + (uint64_t)(i / 8 + 1) * 0x9e3779b97f4a7c15ull;
+        z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+        z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+        z ^= z >> 31;
+        return (unsigned char)(z >> (8 * (i % 8)));
+    }
+    default: {
+        uint32_t x = (uint32_t)i * 2654435761u;  // cheap, hits every value
+        unsigned char b = (unsigned char)((x >> 13) ^ (x >> 24));
+        return pattern == P_NONL && b == '\n' ? 'n' : b;
+    }
+    }
 }
 
 static int result(const char *mode, size_t sent, size_t echoed, const char *fail) {
@@ -54,10 +88,19 @@ static int result(const char *mode, size_t sent, size_t echoed, const char *fail
 }
 
 // Writes and reads together so neither side's buffers can deadlock the other.
-static int echo(size_t total, bool slow, bool halfclose) {
-    const char *mode = halfclose ? "halfclose" : slow ? "echo-slow" : "echo";
+static int echo(size_t total, const char *opts, bool halfclose) {
+    bool slow = strstr(opts, "slow"), bytewise = strstr(opts, "bytewise"), drip = strstr(opts, "drip");
+    if (strstr(opts, "random")) pattern = P_RANDOM;
+    if (strstr(opts, "zeros")) pattern = P_ZEROS;
+    if (strstr(opts, "nonl")) pattern = P_NONL;
+    char mode[64];
+    snprintf(mode, sizeof mode, "%s%s%s", halfclose ? "halfclose" : "echo", *opts ? "-" : "", opts);
     int fd = dial(slow ? 4096 : 0);
     if (fd < 0) return result(mode, 0, 0, "connect failed");
+    if (bytewise || drip) {  // each one-byte send() its own segment, as a typist's would be
+        int one = 1;
+        setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+    }
     size_t sent = 0, got = 0;
     std::vector<unsigned char> out(65536), in(65536);
     bool shut = false;
@@ -66,11 +109,13 @@ static int echo(size_t total, bool slow, bool halfclose) {
             shutdown(fd, SHUT_WR);
             shut = true;
         }
-        pollfd p = {fd, (short)(POLLIN | (sent < total ? POLLOUT : 0)), 0};
+        bool may_send = sent < total && (!drip || got == sent);
+        pollfd p = {fd, (short)(POLLIN | (may_send ? POLLOUT : 0)), 0};
         int r = poll(&p, 1, 5000);
         if (r == 0) return result(mode, sent, got, "timed out waiting for the echo");
         if (p.revents & POLLOUT) {
             size_t n = total - sent < out.size() ? total - sent : out.size();
+            if (bytewise || drip) n = 1;
             for (size_t i = 0; i < n; i++) out[i] = byte_at(sent + i);
             ssize_t w = send(fd, out.data(), n, MSG_DONTWAIT | MSG_NOSIGNAL);
             if (w < 0 && errno != EAGAIN) return result(mode, sent, got, strerror(errno));
@@ -91,6 +136,7 @@ static int echo(size_t total, bool slow, bool halfclose) {
             if (n > 0) got += (size_t)n;
             if (got > total) return result(mode, sent, got, "more bytes came back than were sent");
             if (slow) usleep(200);
+            if (drip && n > 0) usleep(1000);
         }
         if (!halfclose && got == total && sent == total) {
             close(fd);
@@ -111,6 +157,13 @@ static int reset(size_t total) {
     return result("reset", w > 0 ? (size_t)w : 0, 0, nullptr);
 }
 
+// True when the server has closed (FIN or RST) this idle connection.
+static bool closed_by_server(int fd) {
+    char c;
+    ssize_t n = recv(fd, &c, 1, MSG_DONTWAIT);
+    return n == 0 || (n < 0 && errno != EAGAIN);
+}
+
 static int hold(int n, int seconds) {
     std::vector<int> fds;
     for (int i = 0; i < n; i++) {
@@ -121,22 +174,78 @@ static int hold(int n, int seconds) {
     printf("peer: hold opened=%zu\n", fds.size());
     fflush(stdout);
     sleep((unsigned)seconds);
-    for (int fd : fds) close(fd);
+    int closed = 0;
+    for (int fd : fds) {
+        closed += closed_by_server(fd);
+        close(fd);
+    }
+    printf("peer: hold closed_by_server=%d\n", closed);
     return fds.size() == (size_t)n ? 0 : 1;
+}
+
+// Sends without ever reading. A server that keeps reading and buffering the echo
+// would let this go on without end; one with backpressure stops it after the
+// socket buffers and its own bounded queue are full.
+static int noread(int n, int seconds) {
+    std::vector<pollfd> p;
+    std::vector<size_t> sent;
+    for (int i = 0; i < n; i++) {
+        int fd = dial(0);
+        if (fd < 0) return result("noread", 0, 0, "connect failed");
+        p.push_back({fd, POLLOUT, 0});
+        sent.push_back(0);
+    }
+    static char buf[65536];
+    memset(buf, 'x', sizeof buf);
+    double end = now_s() + seconds, last_progress = now_s();
+    printf("peer: noread started\n");
+    fflush(stdout);
+    while (now_s() < end) {
+        if (poll(p.data(), p.size(), 100) < 0) break;
+        for (size_t i = 0; i < p.size(); i++) {
+            if (!(p[i].revents & POLLOUT)) continue;
+            ssize_t w = send(p[i].fd, buf, sizeof buf, MSG_DONTWAIT | MSG_NOSIGNAL);
+            if (w < 0 && errno != EAGAIN) return result("noread", sent[i], 0, strerror(errno));
+            if (w > 0) {
+                sent[i] += (size_t)w;
+                last_progress = now_s();
+            }
+        }
+    }
+    size_t total = 0, most = 0;
+    for (size_t s : sent) {
+        total += s;
+        if (s > most) most = s;
+    }
+    printf("peer: noread conns=%d sent=%zu max_per_conn=%zu stalled_for=%.1f\n", n, total, most,
+           end - last_progress);
+    for (pollfd &q : p) close(q.fd);
+    return 0;
 }
 
 int main(int argc, char **argv) {
     if (argc < 4) {
-        fprintf(stderr, "usage: peer port echo|halfclose|reset|hold bytes|count [slow|seconds]\n");
+        fprintf(stderr, "usage: peer port echo|halfclose|reset|hold|noread bytes|count "
+                        "[opts|seconds]\n");
         return 2;
     }
+    rlimit rl;  // hold and noread open thousands of connections
+    if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+        rl.rlim_cur = rl.rlim_max;
+        setrlimit(RLIMIT_NOFILE, &rl);
+    }
+    timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    seed = (uint64_t)ts.tv_nsec * 1000003u ^ (uint64_t)getpid();
     port = atoi(argv[1]);
     const char *mode = argv[2];
     size_t n = strtoull(argv[3], nullptr, 10);
-    if (!strcmp(mode, "echo")) return echo(n, argc > 4 && !strcmp(argv[4], "slow"), false);
-    if (!strcmp(mode, "halfclose")) return echo(n, false, true);
+    const char *opts = argc > 4 ? argv[4] : "";
+    if (!strcmp(mode, "echo")) return echo(n, opts, false);
+    if (!strcmp(mode, "halfclose")) return echo(n, opts, true);
     if (!strcmp(mode, "reset")) return reset(n);
     if (!strcmp(mode, "hold")) return hold((int)n, argc > 4 ? atoi(argv[4]) : 1);
+    if (!strcmp(mode, "noread")) return noread((int)n, argc > 4 ? atoi(argv[4]) : 1);
     fprintf(stderr, "peer: unknown mode %s\n", mode);
     return 2;
 }

