@@ -19,6 +19,7 @@
 #include "../common/net.h"
 #include "../common/server.h"
 #include "../common/util.h"
+#include "../common/workers.h"
 
 namespace {
 
@@ -41,9 +42,10 @@ long max_fds;
 int listen_fd, reserve_fd;
 uint32_t now_s;
 char io_buf[64 * 1024];
+sigset_t wait_mask;  // the stop signals unblocked, for the wait
 
 void usage(FILE *out) {
-    fprintf(out, "usage: srv_poll [-hq] [-a addr] [-b backlog] [-t idle-seconds] [port]\n");
+    fprintf(out, "usage: srv_poll [-hq] [-a addr] [-b backlog] [-t idle-seconds] [-w workers] [port]\n");
 }
 
 // What to wait for: more input while the echo queue has room and the peer has not
@@ -190,16 +192,9 @@ void close_idle() {
     }
 }
 
-}  // namespace
-
-int main(int argc, char **argv) {
-    g_prog = "srv_poll";
-    server_parse_args(argc, argv, &cfg, false, usage);
-    max_fds = raise_fd_limit();
-    sigset_t wait_mask;
-    setup_signals(&wait_mask);
-
-    listen_fd = server_listen(&cfg, false);
+// One event loop on lfd until SIGINT/SIGTERM; counts into st.
+void serve(int lfd) {
+    listen_fd = lfd;
     reserve_fd = reserve_fd_open();
     // calloc: pages are touched only as descriptors and slots reach them.
     conns = (Conn *)calloc((size_t)max_fds, sizeof *conns);
@@ -207,7 +202,6 @@ int main(int argc, char **argv) {
     if (!conns || !pfds) die(EXIT_RUNTIME, "cannot allocate state for %ld descriptors", max_fds);
     pfds[0] = pollfd{listen_fd, POLLIN, 0};
     npfds = 1;
-    server_print_start(cfg, "poll (compact pollfd array)", max_fds - 6);
 
     uint64_t start = mono_ns();
     uint32_t last_scan_s = 0;
@@ -251,6 +245,20 @@ int main(int argc, char **argv) {
         }
     }
     while (npfds > 1) close_conn(pfds[npfds - 1].fd);
+}
+
+}  // namespace
+
+int main(int argc, char **argv) {
+    g_prog = "srv_poll";
+    server_parse_args(argc, argv, &cfg, true, usage);
+    max_fds = raise_fd_limit();
+    setup_signals(&wait_mask);
+    const char *strategy = "poll (compact pollfd array)";
+    if (cfg.workers > 0) return run_workers(&cfg, strategy, max_fds - 6, serve, &st);
+    int lfd = server_listen(&cfg, false);
+    server_print_start(cfg, strategy, max_fds - 6);
+    serve(lfd);
     server_print_stats(cfg, st);
     return 0;
 }

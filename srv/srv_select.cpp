@@ -17,6 +17,7 @@
 #include "../common/net.h"
 #include "../common/server.h"
 #include "../common/util.h"
+#include "../common/workers.h"
 
 namespace {
 
@@ -38,13 +39,14 @@ int max_open_fd = -1;     // highest descriptor select() must look at
 int listen_fd, reserve_fd;
 uint32_t now_s;
 char io_buf[64 * 1024];
+sigset_t wait_mask;  // the stop signals unblocked, for the wait
 
 // Interest sets, and the copies select() overwrites; `words` fd_mask words each.
 fd_mask *want_rd, *want_wr, *got_rd, *got_wr;
 int words;
 
 void usage(FILE *out) {
-    fprintf(out, "usage: srv_select [-hq] [-a addr] [-b backlog] [-t idle-seconds] [port]\n");
+    fprintf(out, "usage: srv_select [-hq] [-a addr] [-b backlog] [-t idle-seconds] [-w workers] [port]\n");
 }
 
 void grow_masks(int fd) {
@@ -204,23 +206,15 @@ void close_idle() {
     }
 }
 
-}  // namespace
-
-int main(int argc, char **argv) {
-    g_prog = "srv_select";
-    server_parse_args(argc, argv, &cfg, false, usage);
-    max_fds = raise_fd_limit();
-    sigset_t wait_mask;
-    setup_signals(&wait_mask);
-
-    listen_fd = server_listen(&cfg, false);
+// One event loop on lfd until SIGINT/SIGTERM; counts into st.
+void serve(int lfd) {
+    listen_fd = lfd;
     reserve_fd = reserve_fd_open();
     // calloc: pages of the array are touched only as descriptors reach them.
     conns = (Conn *)calloc((size_t)max_fds, sizeof *conns);
     if (!conns) die(EXIT_RUNTIME, "cannot allocate state for %ld descriptors", max_fds);
     grow_masks(listen_fd);
     max_open_fd = listen_fd;
-    server_print_start(cfg, "select (growing fd_mask arrays, past FD_SETSIZE)", max_fds - 6);
 
     uint64_t start = mono_ns();
     uint32_t last_scan_s = 0;
@@ -269,6 +263,20 @@ int main(int argc, char **argv) {
     }
     for (int fd = max_open_fd; fd > listen_fd; fd--)
         if (conns[fd].open) close_conn(fd);
+}
+
+}  // namespace
+
+int main(int argc, char **argv) {
+    g_prog = "srv_select";
+    server_parse_args(argc, argv, &cfg, true, usage);
+    max_fds = raise_fd_limit();
+    setup_signals(&wait_mask);
+    const char *strategy = "select (growing fd_mask arrays, past FD_SETSIZE)";
+    if (cfg.workers > 0) return run_workers(&cfg, strategy, max_fds - 6, serve, &st);
+    int lfd = server_listen(&cfg, false);
+    server_print_start(cfg, strategy, max_fds - 6);
+    serve(lfd);
     server_print_stats(cfg, st);
     return 0;
 }
