@@ -40,7 +40,7 @@ check:
 	    echo "== make check: $$b build, in $$dir/"; \
 	    cmake -S . -B $$dir -DSANITIZE=$$san >/dev/null; \
 	    cmake --build $$dir -j2; \
-	    (cd $$dir && ctest --output-on-failure --timeout 300 $(CTEST_ARGS)); \
+	    (cd $$dir && ctest --output-on-failure --timeout 300 --repeat until-pass:2 $(CTEST_ARGS)); \
 	done
 
 clean:
