@@ -3,7 +3,8 @@
 # connection counts; medians of repeated runs into results/bench.{json,md} and SVG charts.
 #
 #   test/bench.sh [-q] [-d seconds] [-l levels] [-n repeats] [-o dir] [-R rate]
-#                 [-s servers] [-w workloads]
+#                 [-s servers] [-w workloads] [-P]
+# -P only redraws the tables and charts from an existing DIR/bench.json.
 #
 # Two workloads per point: "oneshot" (connect, send a timestamp, read it back, close,
 # as the original experiment) and "held" (the connections stay open and share a fixed
@@ -12,18 +13,20 @@ set -u
 cd "$(dirname "$0")/.." || exit 1
 
 usage() {
-    echo "usage: test/bench.sh [-q] [-d seconds] [-l levels] [-n repeats] [-o dir] [-R rate] [-s servers] [-w workloads]" >&2
+    echo "usage: test/bench.sh [-q] [-d seconds] [-l levels] [-n repeats] [-o dir] [-R rate] [-s servers] [-w workloads] [-P]" >&2
     exit 2
 }
 
 WORKLOADS="oneshot held" QUICK=0 LEVELS="100 1000 5000 10000" REPEATS=3 RATE=10000 DURATION=5 OUT=results SERVERS=
-while getopts "qd:l:n:o:R:s:w:" opt; do
+REPLOT=0
+while getopts "qd:l:n:o:PR:s:w:" opt; do
     case $opt in
     q) QUICK=1 ;;
     d) DURATION=$OPTARG ;;
     l) LEVELS=$OPTARG ;;
     n) REPEATS=$OPTARG ;;
     o) OUT=$OPTARG ;;
+    P) REPLOT=1 ;;
     R) RATE=$OPTARG ;;
     s) SERVERS=$OPTARG ;;
     w) WORKLOADS=$OPTARG ;;
@@ -135,10 +138,11 @@ run_point() {  # run_point WORKLOAD SERVER CONNECTIONS REPEAT
          cpu_us_per_req: (if ($c.succeeded // 0) > 0 then $ticks * 1e6 / $hz / $c.succeeded else null end),
          peak_mem_kib: $pss}' >>"$RAW"
     printf '%-8s %-11s %6s #%s  %s\n' "$wl" "$srv" "$conns" "$rep" \
-        "$(tail -1 "$RAW" | jq -r 'if .failed then "FAILED: \(.reason)" else "\(.requests_per_s|floor) req/s  p99 \(.p99_ms) ms  cpu \(.cpu_us_per_req|floor) us/req  mem \(.peak_mem_kib) KiB" end')" >&2
+        "$(tail -1 "$RAW" | jq -r 'if .failed then "FAILED: \(.reason)" else "\(.requests_per_s|floor) req/s  p99 \(.p99_ms * 100 | round / 100) ms  cpu \(.cpu_us_per_req|floor) us/req  mem \(.peak_mem_kib) KiB" end')" >&2
 }
 
 started=$(date +%s)
+[ "$REPLOT" = 1 ] && WORKLOADS=
 for wl in $WORKLOADS; do
     for conns in $LEVELS; do
         for rep in $(seq "$REPEATS"); do
@@ -152,8 +156,10 @@ elapsed=$(($(date +%s) - started))
 
 # Medians per (workload, server, connections); a point fails if any repeat failed.
 cmd="test/bench.sh $*"
+[ $# = 0 ] && cmd="make bench"
 [ "$QUICK" = 1 ] && cmd="make bench QUICK=1"
-jq -s --arg cpu "$(sed -n 's/^model name[^:]*: //p' /proc/cpuinfo | head -1)" \
+[ "$REPLOT" = 1 ] && WORKLOADS="oneshot held"
+[ "$REPLOT" = 1 ] || jq -s --arg cpu "$(sed -n 's/^model name[^:]*: //p' /proc/cpuinfo | head -1)" \
     --argjson cores "$(nproc)" --arg kernel "$(uname -sr)" \
     --argjson nofile "$(ulimit -Hn)" --arg somaxconn "$(cat /proc/sys/net/core/somaxconn)" \
     --arg ports "$(tr '\t' ' ' </proc/sys/net/ipv4/ip_local_port_range)" \
@@ -215,6 +221,6 @@ for wl in $WORKLOADS; do
     name=$([ "$wl" = oneshot ] && echo "one-shot requests" || echo "held connections")
     chart "$wl" p99 '.p99_ms' "p99 latency, $name" "p99 latency (ms, log scale)" 1
     chart "$wl" throughput '.requests_per_s' "Throughput, $name" "requests per second" 0
-    chart "$wl" memory '.peak_mem_kib / 1024' "Server memory, $name" "peak memory, all processes (MiB PSS)" 0
+    chart "$wl" memory '.peak_mem_kib / 1024' "Server memory, $name" "peak memory, all processes (MiB PSS, log scale)" 1
 done
 echo "bench: wrote $OUT/bench.json, $OUT/bench.md and $OUT/*.svg in $elapsed s" >&2

@@ -60,9 +60,13 @@ END {
     }
     if (logy) {
         for (e = y0; e <= y1; e++) {
-            gy = T + H - (e - y0) / (y1 - y0) * H
-            printf "<line x1=\"%d\" y1=\"%.1f\" x2=\"%d\" y2=\"%.1f\" stroke=\"#ccc\"/>\n", L, gy, L + W, gy
-            printf "<text x=\"%d\" y=\"%.1f\" text-anchor=\"end\">%s</text>\n", L - 6, gy + 4, label(exp(log(10) * e))
+            for (m = 1; m <= 9; m++) {
+                v = m * exp(log(10) * e); if (lg(v) > y1 + 1e-9) continue
+                gy = py(v)
+                printf "<line x1=\"%d\" y1=\"%.1f\" x2=\"%d\" y2=\"%.1f\" stroke=\"%s\"/>\n", L, gy, L + W, gy, m == 1 ? "#ccc" : "#eee"
+                if (m == 1 || m == 2 || m == 5)
+                    printf "<text x=\"%d\" y=\"%.1f\" text-anchor=\"end\">%s</text>\n", L - 6, gy + 4, label(v)
+            }
         }
     } else {
         for (v = 0; v <= y1 + step / 2; v += step) {
