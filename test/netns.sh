@@ -17,9 +17,13 @@ NETS=      # namespaces created so far; deleting one deletes its veths and bridg
 KIDS=      # clients started in the background
 
 teardown() {
+    local rc=$?
     for p in $KIDS; do kill -KILL "$p" 2>/dev/null; done
-    cleanup  # lib.sh: the server by PID, then the temp dir
+    [ -n "$SRV_PID" ] && kill -KILL "$SRV_PID" 2>/dev/null
+    # Before cleanup, which exits: namespaces would otherwise outlive the test.
     for ns in $NETS; do ip netns del "$ns" 2>/dev/null; done
+    (exit $rc)
+    cleanup  # lib.sh: the server by PID, sanitizer reports, the temp dir; keeps rc
 }
 trap teardown EXIT
 trap 'exit 1' INT TERM HUP
