@@ -79,3 +79,23 @@ void count_io_error(ServerStats *st, int err) {
     else
         st->err_io++;
 }
+
+int server_accept(int lfd, int *reserve_fd, ServerStats *st) {
+    static bool warned;
+    for (;;) {
+        int fd = accept_nb(lfd);
+        if (fd >= 0 || errno == EAGAIN) return fd;
+        if (errno == ECONNABORTED || errno == EPROTO) continue;
+        int e = errno;
+        if (e == EMFILE || e == ENFILE) {
+            if (!warned) warn_("accept (refusing connections until descriptors free up)");
+            warned = true;
+            st->refused_nofd += (uint64_t)emfile_refuse(lfd, reserve_fd);
+        } else {
+            st->err_accept++;
+            warn_("accept");
+        }
+        errno = e;
+        return -1;
+    }
+}

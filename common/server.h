@@ -41,5 +41,10 @@ void server_parse_args(int argc, char **argv, ServerConfig *cfg, bool has_worker
 int server_listen(ServerConfig *cfg, bool reuseport);
 void server_print_start(const ServerConfig &cfg, const char *strategy, long capacity);
 void server_print_stats(const ServerConfig &cfg, const ServerStats &st, bool forks = false);
+// accept_nb for a listener being drained: skips aborted handshakes, refuses and
+// counts pending connections when descriptors run out (the spare-descriptor trick,
+// one warning), counts other failures. -1 means stop draining for now; errno then
+// says why (EAGAIN: drained; EMFILE/ENFILE: out of descriptors).
+int server_accept(int lfd, int *reserve_fd, ServerStats *st);
 // errno of a failed read/write into the right counter.
 void count_io_error(ServerStats *st, int err);

@@ -150,23 +150,11 @@ void on_writable(int fd, Conn &c) {
 }
 
 void accept_all() {
-    static bool warned;
     for (;;) {
-        int fd = accept_nb(listen_fd);
+        int fd = server_accept(listen_fd, &reserve_fd, &st);
         if (fd < 0) {
-            if (errno == EAGAIN || errno == ECONNABORTED || errno == EPROTO) {
-                if (errno == EAGAIN) return;
-                continue;
-            }
-            if (errno == EMFILE || errno == ENFILE) {
-                if (!warned) warn_("accept (refusing connections until descriptors free up)");
-                warned = true;
-                st.refused_nofd += (uint64_t)emfile_refuse(listen_fd, &reserve_fd);
-                if (reserve_fd < 0) starved_at_open = st.open;
-                return;
-            }
-            st.err_accept++;
-            warn_("accept");
+            // Without the spare, retry once a connection closes (see the loop).
+            if ((errno == EMFILE || errno == ENFILE) && reserve_fd < 0) starved_at_open = st.open;
             return;
         }
         set_nodelay(fd);

@@ -163,22 +163,10 @@ void reap() {
 }
 
 void accept_all() {
-    static bool warned_fd, warned_fork;
+    static bool warned_fork;
     for (;;) {
-        int fd = accept_nb(listen_fd);
-        if (fd < 0) {
-            if (errno == EAGAIN) return;
-            if (errno == ECONNABORTED || errno == EPROTO) continue;
-            if (errno == EMFILE || errno == ENFILE) {
-                if (!warned_fd) warn_("accept (refusing connections until descriptors free up)");
-                warned_fd = true;
-                st.refused_nofd += (uint64_t)emfile_refuse(listen_fd, &reserve_fd);
-                return;
-            }
-            st.err_accept++;
-            warn_("accept");
-            return;
-        }
+        int fd = server_accept(listen_fd, &reserve_fd, &st);
+        if (fd < 0) return;
         // Under a steady flood the queue never drains to EAGAIN: reap as we go, or
         // exited children would pile up as zombies until fork hits pid_max.
         reap();

@@ -149,22 +149,9 @@ bool on_readable(int fd, Conn &c) {
 }
 
 void accept_all() {
-    static bool warned;
     for (;;) {
-        int fd = accept_nb(listen_fd);
-        if (fd < 0) {
-            if (errno == EAGAIN) return;
-            if (errno == ECONNABORTED || errno == EPROTO) continue;
-            if (errno == EMFILE || errno == ENFILE) {
-                if (!warned) warn_("accept (refusing connections until descriptors free up)");
-                warned = true;
-                st.refused_nofd += (uint64_t)emfile_refuse(listen_fd, &reserve_fd);
-                return;
-            }
-            st.err_accept++;
-            warn_("accept");
-            return;
-        }
+        int fd = server_accept(listen_fd, &reserve_fd, &st);
+        if (fd < 0) return;
         if (fd >= max_fds) {  // cannot happen below RLIMIT_NOFILE; never index past conns
             st.err_accept++;
             close(fd);
