@@ -4,26 +4,26 @@
 . "$(dirname "$0")/lib.sh"
 load_lock
 
-established() {  # server-side connections on $PORT
-    ss -Htn state established "( sport = :$PORT )" 2>/dev/null | wc -l
+established() {  # connections the server has accepted: established on $PORT, less the accept queue
+    est=$(ss -Htn state established "( sport = :$PORT )" 2>/dev/null | wc -l)
+    queued=$(ss -Hltn "( sport = :$PORT )" 2>/dev/null | awk '{ q += $2 } END { print q + 0 }')
+    echo $((est - queued))
 }
 
 children() {  # the server's child processes, "pid stat" per line
     ps --ppid "$SRV_PID" -o pid=,stat= 2>/dev/null
 }
 
-# Statistics and exit within a second, except srv_fork: its parent is one runnable
-# process among 10,000 busy children, so the scheduler lets it kill them only
-# slowly (seconds, under load), and the kernel needs 1.2 s more to reap 10,000
-# processes even on idle cores. It gets 10 s. (Open: issue 5 asks for one.)
+# srv_fork prints its statistics and kills its children at once, but the kernel then
+# spends about 0.1 ms of CPU tearing down each process (0.6-0.8 s for 10,000, up to
+# 1.05 s seen): its exit gets 2 s.
 # Under ASan a fork copies the page tables of a huge shadow mapping: srv_fork forks
 # only a few hundred a second there, so it gets 2,000 connections.
 max_ms=1000
-stats_max_ms=1000
+exit_max_ms=1000
 conns=10000
 if [ "$(basename "$SERVER")" = srv_fork ]; then
-    max_ms=10000
-    stats_max_ms=10000
+    exit_max_ms=2000
     [ -n "${C10K_SANITIZE:-}" ] && conns=2000
 fi
 want=$((conns * 9 / 10))
@@ -41,23 +41,23 @@ for sig in TERM INT; do
     kill -0 "$SRV_PID" 2>/dev/null || fail "SIGHUP or SIGPIPE killed the server under load"
     children >"$T/children"
     awk '$2 ~ /^Z/' "$T/children" | grep -q . && fail "zombie children: $(cat "$T/children")"
+    # Timed without a polling loop: under the flood every process the test starts
+    # waits its turn among thousands, and would count its own delay. The statistics
+    # are the server's last output, so srv.out's mtime says when they came.
+    sleep 11 & guard=$!
     start=$(date +%s%N)
     kill -"$sig" "$SRV_PID"
-    stats_ms=
-    for _ in $(seq 1100); do
-        [ -z "$stats_ms" ] && grep -q ' stats ' "$T/srv.out" && stats_ms=$((($(date +%s%N) - start) / 1000000))
-        kill -0 "$SRV_PID" 2>/dev/null || break
-        sleep 0.01
-    done
-    ms=$((($(date +%s%N) - start) / 1000000))
-    [ -z "$stats_ms" ] && stats_ms=$ms
-    kill -0 "$SRV_PID" 2>/dev/null && fail "still running 11 s after SIG$sig with $open connections"
-    wait "$SRV_PID"
+    wait -n -p ended "$SRV_PID" "$guard"
     rc=$?
+    ms=$((($(date +%s%N) - start) / 1000000))
+    [ "$ended" = "$SRV_PID" ] || fail "still running 11 s after SIG$sig with $open connections"
+    kill "$guard"
     SRV_PID=
+    stats_ms=$((($(date -r "$T/srv.out" +%s%N) - start) / 1000000))
+    [ "$stats_ms" -lt 0 ] && stats_ms=0  # file times tick coarser than date's clock
     expect_eq "exit status after SIG$sig" "$rc" 0
-    expect_le "ms to statistics on SIG$sig with $open connections" "$stats_ms" "$stats_max_ms"
-    expect_le "ms to exit on SIG$sig with $open connections" "$ms" "$max_ms"
+    expect_le "ms to statistics on SIG$sig with $open connections" "$stats_ms" "$max_ms"
+    expect_le "ms to exit on SIG$sig with $open connections" "$ms" "$exit_max_ms"
     grep -q 'stats accepted=[0-9]* peak_open=[0-9]* bytes_echoed=[1-9]' "$T/srv.out" ||
         fail "no statistics after SIG$sig: $(cat "$T/srv.out")"
     peak=$(stat_num peak_open)

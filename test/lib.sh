@@ -25,6 +25,10 @@ trap cleanup EXIT
 
 fail() {
     echo "FAIL: $*" >&2
+    # A running server's statistics often say why: stop it so it prints them.
+    if [ -n "$SRV_PID" ] && kill -TERM "$SRV_PID" 2>/dev/null; then
+        for _ in $(seq 40); do kill -0 "$SRV_PID" 2>/dev/null || break; sleep 0.05; done
+    fi
     [ -s "$T/srv.out" ] && { echo "--- server stdout"; tail -5 "$T/srv.out"; } >&2
     [ -s "$T/srv.err" ] && { echo "--- server stderr"; tail -5 "$T/srv.err"; } >&2
     exit 1
