@@ -42,6 +42,13 @@ void usage(FILE *out) {
     exit(EXIT_USAGE);
 }
 
+bool loopback_target() {
+    const sockaddr_storage &ss = opt.target.ss;
+    if (ss.ss_family == AF_INET)
+        return (ntohl(((const sockaddr_in *)&ss)->sin_addr.s_addr) >> 24) == 127;
+    return IN6_IS_ADDR_LOOPBACK(&((const sockaddr_in6 *)&ss)->sin6_addr);
+}
+
 void parse_args(int argc, char **argv) {
     enum { O_JSON = 256, O_CONNECT_RATE, O_WARMUP, O_BLOCKING, O_MERGE };
     static const option longopts[] = {
@@ -113,6 +120,16 @@ void parse_args(int argc, char **argv) {
         long long conns_needed = (opt.requests + opt.per_conn - 1) / opt.per_conn;
         if (opt.concurrency == 0 || opt.concurrency > conns_needed) opt.concurrency = conns_needed;
     }
+    // On IPv4 loopback, without -s, spread the connections over 8 source addresses:
+    // from one, a one-shot flood soon has every port of the pair in TIME_WAIT and
+    // each connect() searches them, so the client, not the server, is measured
+    // (-n 100000 -c 1000: 13,800 req/s from one source, 29,500 from eight).
+    if (!opt.nsources && !opt.blocking && opt.target.ss.ss_family == AF_INET && loopback_target()) {
+        static Endpoint loopback_sources[8];
+        opt.nsources = parse_sources("127.0.0.1-127.0.0.8", loopback_sources, 8, err);
+        opt.sources = loopback_sources;
+        opt.default_sources = true;
+    }
     if (opt.workers > opt.concurrency) usage_error("%s: more workers than connections", "-w");
     for (int i = 0; i < opt.nsources; i++)
         if (opt.sources[i].ss.ss_family != opt.target.ss.ss_family)
@@ -144,12 +161,6 @@ long time_wait_count() {
     return tw;
 }
 
-bool loopback_target() {
-    const sockaddr_storage &ss = opt.target.ss;
-    if (ss.ss_family == AF_INET)
-        return (ntohl(((const sockaddr_in *)&ss)->sin_addr.s_addr) >> 24) == 127;
-    return IN6_IS_ADDR_LOOPBACK(&((const sockaddr_in6 *)&ss)->sin6_addr);
-}
 
 // Everything known before the first SYN to make the run fail: fatal problems are
 // all listed, then exit 1; what only may hurt is a warning. Each says how to fix it.
@@ -176,7 +187,8 @@ void preflight() {
                "net.ipv4.ip_local_port_range (%ld-%ld) gives %ld%s; lower -c, add source "
                "addresses (-s 127.0.0.2-127.0.0.20 on loopback), or widen the range "
                "(sysctl -w net.ipv4.ip_local_port_range=\"1024 65535\")", at_once, at_once, lo, hi,
-               ports, opt.nsources ? " over the -s addresses" : "");
+               ports, opt.default_sources ? " over the 8 loopback sources it uses by default"
+                      : opt.nsources ? " over the -s addresses" : "");
         fatal++;
     }
     if (opt.blocking) {

@@ -31,6 +31,7 @@ struct Options {
     int worker_index = 0;       // which of them this process is
     const Endpoint *sources = nullptr;  // -s: source addresses, used in turn
     int nsources = 0;
+    bool default_sources = false;  // the loopback spread, not -s
     bool json = false;
     bool progress = false;      // stderr is a terminal
     Endpoint target;

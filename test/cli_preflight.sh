@@ -5,13 +5,19 @@
 start_server
 read -r lo hi </proc/sys/net/ipv4/ip_local_port_range
 c=$(( hi - lo + 2 ))
-"$CLI" -p "$PORT" -d 1 -c "$c" >"$T/o" 2>"$T/e"; rc=$?
+"$CLI" -p "$PORT" -s 127.0.0.1 -d 1 -c "$c" >"$T/o" 2>"$T/e"; rc=$?
 expect_eq "exit status for -c $c" "$rc" 1
-grep -q "need $c local ports but net.ipv4.ip_local_port_range ($lo-$hi) gives $(( hi - lo + 1 ));" "$T/e" ||
+grep -q "need $c local ports but net.ipv4.ip_local_port_range ($lo-$hi) gives $(( hi - lo + 1 )) over the -s addresses;" "$T/e" ||
     fail "port message: $(cat "$T/e")"
 grep -q 'sysctl -w net.ipv4.ip_local_port_range' "$T/e" || fail "no fix named: $(cat "$T/e")"
 grep -q 'add source addresses (-s 127.0.0.2-127.0.0.20' "$T/e" || fail "-s not named: $(cat "$T/e")"
 grep -q 'spread the connections over worker processes (-w 2)' "$T/e" || fail "-w not named: $(cat "$T/e")"
+# Without -s, a loopback target gets 8 source addresses, and 8 port ranges.
+c=$(( 8 * (hi - lo + 1) + 2 ))
+"$CLI" -p "$PORT" -d 1 -c "$c" >"$T/o" 2>"$T/e"; rc=$?
+expect_eq "exit status for -c $c" "$rc" 1
+grep -q "need $c local ports but .* gives $(( 8 * (hi - lo + 1) )) over the 8 loopback sources it uses by default" "$T/e" ||
+    fail "default sources message: $(cat "$T/e")"
 "$CLI" -p "$PORT" -d 1 -c 3 -w 4 >"$T/o" 2>"$T/e"; rc=$?
 expect_eq "exit status for more workers than connections" "$rc" 2
 "$CLI" -p "$PORT" -s 127.0.0.9-127.0.0.2 >"$T/o" 2>"$T/e"; rc=$?
