@@ -32,7 +32,9 @@ $(foreach p,$(PROGS),$(eval $(call prog_rule,$(p))))
 
 # The whole test suite, twice, as CI runs it: the normal build in build/ (with
 # _FORTIFY_SOURCE), then ASan+UBSan in build-asan/. SANITIZE=0 or SANITIZE=1 runs
-# only that one. One after the other: several tests time the server.
+# only that one. Two tests at a time: most of the suite's time is tests waiting out
+# timeouts; tests that load the machine or time a server take a machine-wide lock
+# (test/lib.sh, load_lock), so those still run one at a time.
 CHECK_BUILDS := $(if $(SANITIZE),$(if $(filter 1,$(SANITIZE)),asan,plain),plain asan)
 check:
 	@set -e; for b in $(CHECK_BUILDS); do \
@@ -40,7 +42,7 @@ check:
 	    echo "== make check: $$b build, in $$dir/"; \
 	    cmake -S . -B $$dir -DSANITIZE=$$san >/dev/null; \
 	    cmake --build $$dir -j2; \
-	    (cd $$dir && ctest --output-on-failure --timeout 300 --repeat until-pass:2 $(CTEST_ARGS)); \
+	    (cd $$dir && ctest -j2 --output-on-failure --timeout 300 --repeat until-pass:2 $(CTEST_ARGS)); \
 	done
 
 clean:
