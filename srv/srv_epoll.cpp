@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "../common/clock.h"
+#include "../common/echo.h"
 #include "../common/net.h"
 #include "../common/server.h"
 #include "../common/util.h"
@@ -21,12 +22,10 @@
 
 namespace {
 
-constexpr uint32_t kPendCap = 64 * 1024;  // unsent bytes held per slow reader
 constexpr int kMaxEvents = 1024;
 
 struct Conn {
-    char *pend;           // unsent echo, allocated on the first short write
-    uint32_t pend_off, pend_len;
+    Pending pend;         // unsent echo
     uint32_t last_active; // seconds since start, for -t
     bool open, peer_done, paused;
 };
@@ -51,73 +50,24 @@ void usage(FILE *out) {
 
 void close_conn(int fd) {
     Conn &c = conns[fd];
-    free(c.pend);
+    pending_free(&c.pend);
     c = Conn{};
     close_fd(fd);
     st.open--;
 }
 
-// Sends what is pending; true when nothing is left.
-bool flush_pending(int fd, Conn &c) {
-    while (c.pend_len > 0) {
-        ssize_t n = send(fd, c.pend + c.pend_off, c.pend_len, MSG_NOSIGNAL);
-        if (n < 0) {
-            if (errno == EINTR) continue;
-            if (errno == EAGAIN) return false;
-            count_io_error(&st, errno);
-            close_conn(fd);
-            return false;
-        }
-        st.bytes_echoed += (uint64_t)n;
-        c.pend_off += (uint32_t)n;
-        c.pend_len -= (uint32_t)n;
-    }
-    free(c.pend);
-    c.pend = nullptr;
-    c.pend_off = 0;
-    return true;
-}
-
-// Queues bytes the socket would not take; false if the connection was closed.
-bool keep_unsent(int fd, Conn &c, const char *p, uint32_t n) {
-    if (!c.pend) {
-        c.pend = (char *)malloc(kPendCap);
-        if (!c.pend) {
-            st.err_nomem++;
-            close_conn(fd);
-            return false;
-        }
-    } else if (c.pend_off + c.pend_len + n > kPendCap) {
-        memmove(c.pend, c.pend + c.pend_off, c.pend_len);
-        c.pend_off = 0;
-    }
-    memcpy(c.pend + c.pend_off + c.pend_len, p, n);
-    c.pend_len += n;
-    return true;
-}
-
 void on_readable(int fd, Conn &c, bool rdhup) {
     while (!c.paused) {
         // With bytes queued, read only what the queue can take: that is backpressure.
-        size_t room = c.pend_len ? kPendCap - c.pend_len : sizeof io_buf;
+        size_t room = pending_room(c.pend, sizeof io_buf);
         ssize_t n = recv(fd, io_buf, room, 0);
         if (n > 0) {
             if (cfg.idle_s) c.last_active = now_s;
-            ssize_t w = 0;
-            if (!c.pend_len) {
-                w = send(fd, io_buf, (size_t)n, MSG_NOSIGNAL);
-                if (w < 0) {
-                    if (errno != EAGAIN && errno != EINTR) {
-                        count_io_error(&st, errno);
-                        close_conn(fd);
-                        return;
-                    }
-                    w = 0;
-                }
-                st.bytes_echoed += (uint64_t)w;
+            if (!echo(fd, &c.pend, io_buf, (size_t)n, &st)) {
+                close_conn(fd);
+                return;
             }
-            if (w < n && !keep_unsent(fd, c, io_buf + w, (uint32_t)(n - w))) return;
-            if (c.pend_len >= kPendCap) c.paused = true;
+            if (c.pend.len >= kPendCap) c.paused = true;
             if ((size_t)n == room) continue;
             // A short read emptied the queue. If the peer had already sent FIN when
             // the event was raised, everything before it is now read: skip the
@@ -127,7 +77,7 @@ void on_readable(int fd, Conn &c, bool rdhup) {
         }
         if (n == 0) {
             c.peer_done = true;
-            if (!c.pend_len) close_conn(fd);
+            if (!c.pend.len) close_conn(fd);
             return;
         }
         if (errno == EAGAIN) return;
@@ -139,7 +89,11 @@ void on_readable(int fd, Conn &c, bool rdhup) {
 }
 
 void on_writable(int fd, Conn &c) {
-    if (!flush_pending(fd, c)) return;
+    if (!pending_flush(fd, &c.pend, &st)) {
+        close_conn(fd);
+        return;
+    }
+    if (c.pend.len) return;
     if (c.peer_done) {
         close_conn(fd);
     } else if (c.paused) {
@@ -214,7 +168,7 @@ void serve(int lfd) {
                 continue;
             }
             Conn &c = conns[fd];
-            if (c.open && c.pend_len && (e & (EPOLLOUT | EPOLLERR | EPOLLHUP))) on_writable(fd, c);
+            if (c.open && c.pend.len && (e & (EPOLLOUT | EPOLLERR | EPOLLHUP))) on_writable(fd, c);
             if (c.open && (e & (EPOLLIN | EPOLLRDHUP | EPOLLERR | EPOLLHUP)))
                 on_readable(fd, c, e & EPOLLRDHUP);
         }

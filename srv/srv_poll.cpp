@@ -5,9 +5,9 @@
 // (libev's ev_poll.c). So each call costs O(open connections), not O(highest
 // descriptor). conns[fd].slot maps a descriptor back to its pollfd.
 //
-// Level-triggered, so each handler does one read or one flush per wakeup; the
-// interest mask says what to wait for: POLLIN while the connection can take more,
-// POLLOUT while an echo is unsent.
+// Level-triggered, so each handler does one read per wakeup (the next poll reports
+// what is left); the interest mask says what to wait for: POLLIN while the
+// connection can take more, POLLOUT while an echo is unsent.
 #include <cerrno>
 #include <cstdio>
 #include <cstdlib>
@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "../common/clock.h"
+#include "../common/echo.h"
 #include "../common/net.h"
 #include "../common/server.h"
 #include "../common/util.h"
@@ -23,11 +24,9 @@
 
 namespace {
 
-constexpr uint32_t kPendCap = 64 * 1024;  // unsent bytes held per slow reader
 
 struct Conn {
-    char *pend;           // unsent echo, allocated on the first short write
-    uint32_t pend_off, pend_len;
+    Pending pend;         // unsent echo
     uint32_t last_active; // seconds since start, for -t
     int slot;             // index in pfds
     bool open, peer_done;
@@ -52,15 +51,15 @@ void usage(FILE *out) {
 // finished, output while bytes are queued. No POLLIN on a full queue is backpressure.
 short interest(const Conn &c) {
     short ev = 0;
-    if (!c.peer_done && c.pend_len < kPendCap) ev |= POLLIN;
-    if (c.pend_len) ev |= POLLOUT;
+    if (!c.peer_done && c.pend.len < kPendCap) ev |= POLLIN;
+    if (c.pend.len) ev |= POLLOUT;
     return ev;
 }
 
 void close_conn(int fd) {
     Conn &c = conns[fd];
     int slot = c.slot;
-    free(c.pend);
+    pending_free(&c.pend);
     c = Conn{};
     close_fd(fd);
     st.open--;
@@ -74,51 +73,17 @@ void close_conn(int fd) {
 
 // Sends what is pending; false if the connection was closed.
 bool flush_pending(int fd, Conn &c) {
-    ssize_t n = write(fd, c.pend + c.pend_off, c.pend_len);
-    if (n < 0) {
-        if (errno == EAGAIN || errno == EINTR) return true;
-        count_io_error(&st, errno);
+    if (!pending_flush(fd, &c.pend, &st) || (!c.pend.len && c.peer_done)) {
         close_conn(fd);
         return false;
     }
-    st.bytes_echoed += (uint64_t)n;
-    c.pend_off += (uint32_t)n;
-    c.pend_len -= (uint32_t)n;
-    if (c.pend_len == 0) {
-        free(c.pend);
-        c.pend = nullptr;
-        c.pend_off = 0;
-        if (c.peer_done) {
-            close_conn(fd);
-            return false;
-        }
-    }
-    return true;
-}
-
-// Queues bytes the socket would not take; false if the connection was closed.
-bool keep_unsent(int fd, Conn &c, const char *p, uint32_t n) {
-    if (!c.pend) {
-        c.pend = (char *)malloc(kPendCap);
-        if (!c.pend) {
-            st.err_nomem++;
-            close_conn(fd);
-            return false;
-        }
-    } else if (c.pend_off + c.pend_len + n > kPendCap) {
-        memmove(c.pend, c.pend + c.pend_off, c.pend_len);
-        c.pend_off = 0;
-    }
-    memcpy(c.pend + c.pend_off + c.pend_len, p, n);
-    c.pend_len += n;
     return true;
 }
 
 // One read, echoed at once if nothing is queued; false if the connection was closed.
 bool on_readable(int fd, Conn &c) {
     // With bytes queued, read only what the queue can take.
-    size_t room = c.pend_len ? kPendCap - c.pend_len : sizeof io_buf;
-    ssize_t n = read(fd, io_buf, room);
+    ssize_t n = recv(fd, io_buf, pending_room(c.pend, sizeof io_buf), 0);
     if (n < 0) {
         if (errno == EAGAIN || errno == EINTR) return true;
         count_io_error(&st, errno);
@@ -127,25 +92,16 @@ bool on_readable(int fd, Conn &c) {
     }
     if (n == 0) {
         c.peer_done = true;
-        if (c.pend_len) return true;  // finish the echo first
+        if (c.pend.len) return true;  // finish the echo first
         close_conn(fd);
         return false;
     }
     if (cfg.idle_s) c.last_active = now_s;
-    ssize_t w = 0;
-    if (!c.pend_len) {
-        w = write(fd, io_buf, (size_t)n);
-        if (w < 0) {
-            if (errno != EAGAIN && errno != EINTR) {
-                count_io_error(&st, errno);
-                close_conn(fd);
-                return false;
-            }
-            w = 0;
-        }
-        st.bytes_echoed += (uint64_t)w;
+    if (!echo(fd, &c.pend, io_buf, (size_t)n, &st)) {
+        close_conn(fd);
+        return false;
     }
-    return w == n || keep_unsent(fd, c, io_buf + w, (uint32_t)(n - w));
+    return true;
 }
 
 void accept_all() {
@@ -216,7 +172,7 @@ void serve(int lfd) {
             Conn &c = conns[fd];
             bool alive = true;
             // ERR and HUP count as both, so the normal path meets the error.
-            if (c.pend_len && (re & (POLLOUT | POLLERR | POLLHUP))) alive = flush_pending(fd, c);
+            if (c.pend.len && (re & (POLLOUT | POLLERR | POLLHUP))) alive = flush_pending(fd, c);
             if (alive && !c.peer_done && (re & (POLLIN | POLLERR | POLLHUP)))
                 alive = on_readable(fd, c);
             if (alive) {

@@ -2,20 +2,22 @@
 # perf.sh: srv_epoll against the reference event loop (libuv's uv_echo) and the
 # loopback round-trip floor (sockperf), as ratios of interleaved runs: A B A B ...
 # Server on CPU 0, client on CPU 1. Prints a table; medians of -n pairs.
+# -s compares another server (srv_uring, say) with uv_echo instead of srv_epoll.
 #
-#   test/perf.sh [-n pairs] [-d seconds] [-o file]
+#   test/perf.sh [-n pairs] [-d seconds] [-o file] [-s server]
 set -u
 cd "$(dirname "$0")/.." || exit 1
-PAIRS=5 DUR=10 OUT=
-while getopts "n:d:o:" opt; do
+PAIRS=5 DUR=10 OUT= SERVER=srv_epoll
+while getopts "n:d:o:s:" opt; do
     case $opt in
     n) PAIRS=$OPTARG ;;
     d) DUR=$OPTARG ;;
     o) OUT=$OPTARG ;;
-    *) echo "usage: test/perf.sh [-n pairs] [-d seconds] [-o file]" >&2; exit 2 ;;
+    s) SERVER=$OPTARG ;;
+    *) echo "usage: test/perf.sh [-n pairs] [-d seconds] [-o file] [-s server]" >&2; exit 2 ;;
     esac
 done
-for p in srv_epoll cli_flood; do [ -x "./$p" ] || { echo "perf: ./$p missing: run make" >&2; exit 1; }; done
+for p in srv_epoll "$SERVER" cli_flood; do [ -x "./$p" ] || { echo "perf: ./$p missing: run make" >&2; exit 1; }; done
 for tool in jq taskset strace; do
     command -v $tool >/dev/null || { echo "perf: $tool is needed: apt-get install $tool" >&2; exit 1; }
 done
@@ -40,15 +42,15 @@ child_cpu() {
 ticks() { sed 's/.*) //' "/proc/$1/stat" | awk '{ print $12 + $13 }'; }
 median() { sort -g | awk '{ v[NR] = $1 } END { print (NR ? v[int((NR + 1) / 2)] : "nan") }'; }
 
-# run NAME CLIENT-ARGS...: one measurement of server NAME (srv_epoll or uv_echo);
+# run NAME CLIENT-ARGS...: one measurement of server NAME ($SERVER or uv_echo);
 # appends "name rps srv_us_per_req cli_us_per_req p50_us rss_kib" to $T/NAME.
 run() {
     name=$1; shift
     point=$((point + 1))
     addr=127.0.0.$((point % 200 + 20))  # fresh address pair: no TIME_WAIT in the way
     port=$((20000 + point % 1000))
-    if [ "$name" = srv_epoll ]; then
-        taskset -c 0 ./srv_epoll -q -a "$addr" "$port" & SRV=$!
+    if [ "$name" != uv_echo ]; then
+        taskset -c 0 "./$name" -q -a "$addr" "$port" & SRV=$!
     else
         # uv_echo listens on 127.0.0.1 only
         addr=127.0.0.1
@@ -75,26 +77,29 @@ run() {
 # pairs LABEL CLIENT-ARGS...: PAIRS interleaved runs of both servers; prints medians.
 pairs() {
     label=$1; shift
-    rm -f "$T/srv_epoll" "$T/uv_echo"
-    for _ in $(seq "$PAIRS"); do run srv_epoll "$@"; run uv_echo "$@"; done
-    e_rps=$(cut -d' ' -f2 "$T/srv_epoll" | median); u_rps=$(cut -d' ' -f2 "$T/uv_echo" | median)
-    e_cpu=$(cut -d' ' -f3 "$T/srv_epoll" | median); u_cpu=$(cut -d' ' -f3 "$T/uv_echo" | median)
-    e_rss=$(cut -d' ' -f6 "$T/srv_epoll" | median); u_rss=$(cut -d' ' -f6 "$T/uv_echo" | median)
-    e_cli=$(cut -d' ' -f4 "$T/srv_epoll" | median)
+    rm -f "$T/$SERVER" "$T/uv_echo"
+    for _ in $(seq "$PAIRS"); do run "$SERVER" "$@"; run uv_echo "$@"; done
+    e_rps=$(cut -d' ' -f2 "$T/$SERVER" | median); u_rps=$(cut -d' ' -f2 "$T/uv_echo" | median)
+    e_cpu=$(cut -d' ' -f3 "$T/$SERVER" | median); u_cpu=$(cut -d' ' -f3 "$T/uv_echo" | median)
+    e_rss=$(cut -d' ' -f6 "$T/$SERVER" | median); u_rss=$(cut -d' ' -f6 "$T/uv_echo" | median)
+    e_cli=$(cut -d' ' -f4 "$T/$SERVER" | median)
     printf '| %s | %.0f | %.0f | %.2f | %.2f | %.2f | %.2f | %.2f | %s | %s |\n' "$label" "$e_rps" "$u_rps" \
         "$(echo "$e_rps / $u_rps" | bc -l)" "$e_cpu" "$u_cpu" "$(echo "$e_cpu / $u_cpu" | bc -l)" \
         "$(echo "$e_cli / $e_cpu" | bc -l)" "$e_rss" "$u_rss"
 }
 
 {
-echo "perf: srv_epoll vs uv_echo (libuv), $PAIRS interleaved pairs, medians; $(date -u +%Y-%m-%dT%H:%MZ)"
+echo "perf: $SERVER vs uv_echo (libuv), $PAIRS interleaved pairs, medians; $(date -u +%Y-%m-%dT%H:%MZ)"
 echo
-echo "| load | srv_epoll req/s | uv_echo req/s | ratio | srv_epoll CPU us/req | uv_echo CPU us/req | CPU ratio | cli_flood/srv_epoll CPU | srv_epoll RSS KiB | uv_echo RSS KiB |"
+echo "| load | $SERVER req/s | uv_echo req/s | ratio | $SERVER CPU us/req | uv_echo CPU us/req | CPU ratio | cli_flood/$SERVER CPU | $SERVER RSS KiB | uv_echo RSS KiB |"
 echo "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"
 pairs "held, closed loop, 1000 conns, ${DUR} s" -c 1000 -d "$DUR"
 pairs "held, closed loop, 10000 conns, ${DUR} s" -c 10000 -d "$DUR"
 pairs "one-shot, -n 100000 -c 1000" -n 100000 -c 1000
 pairs "10000 nearly idle conns (100 req/s in all), 5 s: see RSS" -c 10000 -d 5 -R 100
+
+# The rest measures srv_epoll alone.
+[ "$SERVER" = srv_epoll ] || exit 0
 
 # Round-trip floor: one connection, closed loop, against sockperf's TCP ping-pong.
 if command -v sockperf >/dev/null; then

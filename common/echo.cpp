@@ -1,0 +1,55 @@
+#include "echo.h"
+
+#include <cerrno>
+#include <cstdlib>
+#include <cstring>
+#include <sys/socket.h>
+
+bool echo(int fd, Pending *p, const char *data, size_t n, ServerStats *st) {
+    size_t sent = 0;
+    if (!p->len) {
+        ssize_t w = send(fd, data, n, MSG_NOSIGNAL);
+        if (w < 0 && errno != EAGAIN && errno != EINTR) {
+            count_io_error(st, errno);
+            return false;
+        }
+        if (w > 0) sent = (size_t)w;
+        st->bytes_echoed += sent;
+        if (sent == n) return true;
+    }
+    if (!p->buf) {
+        p->buf = (char *)malloc(kPendCap);
+        if (!p->buf) {
+            st->err_nomem++;
+            return false;
+        }
+    } else if (p->off + p->len + (n - sent) > kPendCap) {
+        memmove(p->buf, p->buf + p->off, p->len);
+        p->off = 0;
+    }
+    memcpy(p->buf + p->off + p->len, data + sent, n - sent);
+    p->len += (uint32_t)(n - sent);
+    return true;
+}
+
+bool pending_flush(int fd, Pending *p, ServerStats *st) {
+    while (p->len > 0) {
+        ssize_t n = send(fd, p->buf + p->off, p->len, MSG_NOSIGNAL);
+        if (n < 0) {
+            if (errno == EINTR) continue;
+            if (errno == EAGAIN) return true;
+            count_io_error(st, errno);
+            return false;
+        }
+        st->bytes_echoed += (uint64_t)n;
+        p->off += (uint32_t)n;
+        p->len -= (uint32_t)n;
+    }
+    pending_free(p);
+    return true;
+}
+
+void pending_free(Pending *p) {
+    free(p->buf);
+    *p = Pending{};
+}

@@ -1,0 +1,33 @@
+// The echo a socket would not take yet, for the event loops. A connection owns a
+// buffer only while a send to it has come up short; past kPendCap unsent bytes its
+// server stops reading from it, so a client that never reads costs a bounded
+// 64 KiB (backpressure), and the kernel's socket buffers hold the rest.
+#pragma once
+#include <cstddef>
+#include <cstdint>
+
+#include "server.h"
+
+constexpr uint32_t kPendCap = 64 * 1024;
+
+struct Pending {
+    char *buf;  // kPendCap bytes, allocated on the first short send
+    uint32_t off, len;
+};
+
+// Echoes data[0..n) on fd: sends it at once when nothing is queued (to keep the
+// order), and queues what the socket does not take. n must fit in the queue:
+// read at most pending_room() bytes. false: the connection failed; the failure is
+// counted in st and the caller closes it.
+bool echo(int fd, Pending *p, const char *data, size_t n, ServerStats *st);
+
+// Sends what is queued until it is all sent or the socket takes no more (false
+// only when the connection failed, counted in st). Frees the buffer once empty.
+bool pending_flush(int fd, Pending *p, ServerStats *st);
+
+// How many bytes a read may take: the queue's room while bytes wait in it.
+inline size_t pending_room(const Pending &p, size_t buf_size) {
+    return p.len ? kPendCap - p.len : buf_size;
+}
+
+void pending_free(Pending *p);
