@@ -5,6 +5,7 @@
 #pragma once
 #include <cstddef>
 #include <cstdint>
+#include <sys/types.h>
 
 #include "server.h"
 
@@ -20,6 +21,12 @@ struct Pending {
 // read at most pending_room() bytes. false: the connection failed; the failure is
 // counted in st and the caller closes it.
 bool echo(int fd, Pending *p, const char *data, size_t n, ServerStats *st);
+
+// One recv of at most `room` bytes (pending_room()) into buf, echoed at once.
+// Returns the bytes read, 0 at the peer's FIN, or -1 with errno: EAGAIN or EINTR
+// when nothing was read, anything else when the connection failed (counted in st;
+// the caller closes it).
+ssize_t recv_echo(int fd, Pending *p, char *buf, size_t room, ServerStats *st);
 
 // Sends what is queued until it is all sent or the socket takes no more (false
 // only when the connection failed, counted in st). Frees the buffer once empty.

@@ -60,13 +60,9 @@ void on_readable(int fd, Conn &c, bool rdhup) {
     while (!c.paused) {
         // With bytes queued, read only what the queue can take: that is backpressure.
         size_t room = pending_room(c.pend, sizeof io_buf);
-        ssize_t n = recv(fd, io_buf, room, 0);
+        ssize_t n = recv_echo(fd, &c.pend, io_buf, room, &st);
         if (n > 0) {
             if (cfg.idle_s) c.last_active = now_s;
-            if (!echo(fd, &c.pend, io_buf, (size_t)n, &st)) {
-                close_conn(fd);
-                return;
-            }
             if (c.pend.len >= kPendCap) c.paused = true;
             if ((size_t)n == room) continue;
             // A short read emptied the queue. If the peer had already sent FIN when
@@ -82,8 +78,7 @@ void on_readable(int fd, Conn &c, bool rdhup) {
         }
         if (errno == EAGAIN) return;
         if (errno == EINTR) continue;
-        count_io_error(&st, errno);
-        close_conn(fd);
+        close_conn(fd);  // counted by recv_echo
         return;
     }
 }

@@ -100,26 +100,16 @@ bool flush_pending(int fd, Conn &c) {
 
 // One read, echoed at once if nothing is queued; false if the connection was closed.
 bool on_readable(int fd, Conn &c) {
-    // With bytes queued, read only what the queue can take.
-    ssize_t n = recv(fd, io_buf, pending_room(c.pend, sizeof io_buf), 0);
-    if (n < 0) {
-        if (errno == EAGAIN || errno == EINTR) return true;
-        count_io_error(&st, errno);
-        close_conn(fd);
-        return false;
+    ssize_t n = recv_echo(fd, &c.pend, io_buf, pending_room(c.pend, sizeof io_buf), &st);
+    if (n > 0) {
+        if (cfg.idle_s) c.last_active = now_s;
+        return true;
     }
-    if (n == 0) {
-        c.peer_done = true;
-        if (c.pend.len) return true;  // finish the echo first
-        close_conn(fd);
-        return false;
-    }
-    if (cfg.idle_s) c.last_active = now_s;
-    if (!echo(fd, &c.pend, io_buf, (size_t)n, &st)) {
-        close_conn(fd);
-        return false;
-    }
-    return true;
+    if (n < 0 && (errno == EAGAIN || errno == EINTR)) return true;
+    if (n == 0) c.peer_done = true;
+    if (n == 0 && c.pend.len) return true;  // finish the echo first
+    close_conn(fd);
+    return false;
 }
 
 void accept_all() {
