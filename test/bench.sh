@@ -51,24 +51,27 @@ mkdir -p "$OUT"
 RAW=$(mktemp) T=$(mktemp -d)
 SRV_PID=
 cleanup() {
-    [ -n "$SRV_PID" ] && kill -KILL "$SRV_PID" 2>/dev/null && pkill -KILL -g "$SRV_PID" 2>/dev/null
+    [ -n "$SRV_PID" ] && kill -KILL "$SRV_PID" 2>/dev/null && pkill -KILL -s "$SRV_PID" 2>/dev/null
     rm -rf "$T" "$RAW"
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-# CPU ticks of a process group: live processes plus children already reaped.
-group_ticks() {
-    for p in $(pgrep -g "$1"); do
-        # fields after "(comm) ": utime stime are 12 13; cutime cstime 14 15
-        sed 's/.*) //' "/proc/$p/stat" 2>/dev/null |
-            awk -v leader=$([ "$p" = "$1" ] && echo 1 || echo 0) '{ print $12 + $13 + (leader ? $14 + $15 : 0) }'
-    done | awk '{ t += $1 } END { print t + 0 }'
+# The server runs in a session of its own (setsid), which holds every process it
+# starts (srv_fork's children are in a process group of their own). One cat and one
+# awk each, whether the session has one process or 10,000.
+
+# CPU ticks of the session: its live processes, plus the leader's reaped children.
+session_ticks() {
+    # Fields after "(comm) ": session 4, utime stime 12 13, cutime cstime 14 15.
+    cat /proc/[0-9]*/stat 2>/dev/null |
+        awk -v sid="$1" '{ pid = $1; sub(/.*\) /, "") }
+            $4 == sid { t += $12 + $13 + (pid == sid ? $14 + $15 : 0) } END { print t + 0 }'
 }
 
-# Proportional set size of a process group, in KiB (shared pages counted once).
-group_pss() {
-    for p in $(pgrep -g "$1"); do cat "/proc/$p/smaps_rollup" 2>/dev/null; done |
+# Proportional set size of the session, in KiB (shared pages counted once).
+session_pss() {
+    pgrep -s "$1" | sed 's|.*|/proc/&/smaps_rollup|' | xargs -r cat 2>/dev/null |
         awk '/^Pss:/ { s += $2 } END { print s + 0 }'
 }
 
@@ -99,18 +102,18 @@ run_point() {  # run_point WORKLOAD SERVER CONNECTIONS REPEAT
         else
             set -- -c "$conns" -d "$DURATION" -R "$RATE" -t 20
         fi
-        t0=$(group_ticks "$SRV_PID")
+        t0=$(session_ticks "$SRV_PID")
         taskset -c 1 "$BIN/cli_flood" -a "$addr" -p "$port" --json "$@" >"$T/cli.json" 2>"$T/cli.err" &
         cli=$!
         peak=0
         while kill -0 "$cli" 2>/dev/null; do
-            m=$(group_pss "$SRV_PID")
+            m=$(session_pss "$SRV_PID")
             [ "$m" -gt "$peak" ] && peak=$m
             sleep 0.1
         done
         wait "$cli"
         rc=$?
-        t1=$(group_ticks "$SRV_PID")
+        t1=$(session_ticks "$SRV_PID")
         kill -0 "$SRV_PID" 2>/dev/null || reason="server died: $(tail -c 200 "$T/srv.err")"
         if ! jq -e . "$T/cli.json" >/dev/null 2>&1; then
             reason=${reason:-"cli_flood exit $rc: $(head -c 200 "$T/cli.err")"}
@@ -121,7 +124,7 @@ run_point() {  # run_point WORKLOAD SERVER CONNECTIONS REPEAT
     fi
     kill -TERM "$SRV_PID" 2>/dev/null
     for _ in $(seq 100); do kill -0 "$SRV_PID" 2>/dev/null || break; sleep 0.05; done
-    kill -KILL "$SRV_PID" 2>/dev/null && pkill -KILL -g "$SRV_PID" 2>/dev/null
+    kill -KILL "$SRV_PID" 2>/dev/null && pkill -KILL -s "$SRV_PID" 2>/dev/null
     wait "$SRV_PID" 2>/dev/null
     SRV_PID=
     hz=$(getconf CLK_TCK)
