@@ -26,7 +26,7 @@ if [ "$(basename "$SERVER")" = srv_fork ]; then
     exit_max_ms=2000
     [ -n "${C10K_SANITIZE:-}" ] && conns=2000
 fi
-want=$((conns * 9 / 10))
+want=$((conns * 8 / 10))
 
 for sig in TERM INT; do
     start_server
