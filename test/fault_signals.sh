@@ -40,7 +40,10 @@ for sig in TERM INT; do
     sleep 0.3
     kill -0 "$SRV_PID" 2>/dev/null || fail "SIGHUP or SIGPIPE killed the server under load"
     children >"$T/children"
-    awk '$2 ~ /^Z/' "$T/children" | grep -q . && fail "zombie children: $(cat "$T/children")"
+    # A child that has just finished is a zombie until the parent's next reap, and
+    # the parent waits its turn among thousands (137 seen at once under load). Broken
+    # reaping would pile them up by the thousand.
+    expect_le "zombie children during the flood" "$(awk '$2 ~ /^Z/' "$T/children" | wc -l)" 1000
     # Timed without a polling loop: under the flood every process the test starts
     # waits its turn among thousands, and would count its own delay. The statistics
     # are the server's last output, so srv.out's mtime says when they came.
