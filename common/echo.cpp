@@ -35,10 +35,8 @@ bool echo(int fd, Pending *p, const char *data, size_t n, ServerStats *st) {
 ssize_t recv_echo(int fd, Pending *p, char *buf, size_t room, ServerStats *st) {
     ssize_t n = recv(fd, buf, room, 0);
     if (n < 0 && errno != EAGAIN && errno != EINTR) count_io_error(st, errno);
-    if (n > 0 && !echo(fd, p, buf, (size_t)n, st)) {
-        if (!errno || errno == EAGAIN || errno == EINTR) errno = EIO;  // failed: never "try again"
-        return -1;
-    }
+    // echo() fails only with its send's errno or malloc's ENOMEM: never "try again".
+    if (n > 0 && !echo(fd, p, buf, (size_t)n, st)) return -1;
     return n;
 }
 

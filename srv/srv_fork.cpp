@@ -299,7 +299,6 @@ int main(int argc, char **argv) {
     while (read(lifeline[0], &eof, 1) < 0 && errno == EINTR) {
     }
     // The zombies left from before, and the last children finishing their exit.
-    sigprocmask(SIG_UNBLOCK, &chld, nullptr);
     while (wait(nullptr) > 0 || errno == EINTR) {
     }
     return 0;
