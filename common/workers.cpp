@@ -163,3 +163,13 @@ int run_workers(ServerConfig *cfg, const char *strategy, long capacity_per_worke
     free(ws);  // LeakSanitizer checks at exit
     return 0;
 }
+
+int serve_main(ServerConfig *cfg, const char *strategy, long capacity,
+               void (*serve)(int listen_fd), ServerStats *st) {
+    if (cfg->workers > 0) return run_workers(cfg, strategy, capacity, serve, st);
+    int lfd = server_listen(cfg, false);
+    server_print_start(*cfg, strategy, capacity);
+    serve(lfd);
+    server_print_stats(*cfg, *st);
+    return 0;
+}

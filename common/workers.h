@@ -10,3 +10,9 @@
 // the start line and, on SIGINT/SIGTERM, the summed statistics. Returns main's status.
 int run_workers(ServerConfig *cfg, const char *strategy, long capacity_per_worker,
                 void (*serve)(int listen_fd), ServerStats *st);
+
+// The event loops' main after option parsing: with -w, run_workers; otherwise one
+// loop in this process, between the start line and the statistics. Returns main's
+// status.
+int serve_main(ServerConfig *cfg, const char *strategy, long capacity,
+               void (*serve)(int listen_fd), ServerStats *st);

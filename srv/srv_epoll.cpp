@@ -188,11 +188,5 @@ int main(int argc, char **argv) {
     server_parse_args(argc, argv, &cfg, true, usage);
     max_fds = raise_fd_limit();
     setup_signals(&wait_mask);
-    const char *strategy = "epoll (edge-triggered)";
-    if (cfg.workers > 0) return run_workers(&cfg, strategy, max_fds - 6, serve, &st);
-    int lfd = server_listen(&cfg, false);
-    server_print_start(cfg, strategy, max_fds - 6);
-    serve(lfd);
-    server_print_stats(cfg, st);
-    return 0;
+    return serve_main(&cfg, "epoll (edge-triggered)", max_fds - 6, serve, &st);
 }
