@@ -46,6 +46,10 @@ struct Report {
     long long requests = 0, concurrency = 0, per_conn = 1, rate = 0;
     uint64_t succeeded = 0, failed = 0, failures[F_COUNT] = {};
     uint64_t connections = 0, peak_open = 0, connect_failed = 0;
+    // Held runs: connections that opened, then were closed, reset or timed out before
+    // we closed them ourselves; by cause, as connect_failed is.
+    uint64_t dropped = 0;
+    uint64_t connect_failures[F_COUNT] = {}, drops[F_COUNT] = {};
     double wall_s = 0, duration_s = 0, warmup_s = 0, connect_s = 0;
     double requests_per_s = 0, connections_per_s = 0;
     Histogram latency;          // under -R from the time each request was due
@@ -55,6 +59,10 @@ struct Report {
 // Run the event loop (one-shot or -d) or the blocking workers and fill r.
 void run_events(const Options &o, Report *r);
 void run_blocking(const Options &o, Report *r);
+
+// Something asked for was lost: a request failed, or (held) a connection was not
+// held through the window. The exit status is 1 then.
+bool report_lost(const Report &r);
 
 // Text or one-line JSON.
 void print_report(FILE *out, const Report &r, bool json);

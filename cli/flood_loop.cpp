@@ -70,6 +70,20 @@ void fail_requests(Failure why, uint64_t n) {
     rep->failed += n;
 }
 
+// Held: connection idx is gone before the window ended; `connecting`: it never opened.
+void lose_connection(uint32_t idx, Failure why, bool connecting) {
+    dead_why[idx] = (uint8_t)why;
+    fd_of[idx] = -1;
+    if (connecting) {
+        rep->connect_failed++;
+        rep->connect_failures[why]++;
+        settled++;
+    } else {
+        rep->dropped++;
+        rep->drops[why]++;
+    }
+}
+
 // The one close path. ok=false fails what the connection still carries.
 void close_slot(int fd, Failure why, bool ok) {
     Slot &s = slots[fd];
@@ -81,9 +95,7 @@ void close_slot(int fd, Failure why, bool ok) {
             // Open loop: the one in flight, those owed, and (in schedule()) those to come.
             uint64_t lost = s.state == S_WAIT_ECHO || (!opt->rate && s.state == S_CONNECTING);
             fail_requests(why, lost + s.owed);
-            dead_why[s.idx] = (uint8_t)why;
-            fd_of[s.idx] = -1;
-            if (s.state == S_CONNECTING) rep->connect_failed++, settled++;
+            lose_connection(s.idx, why, s.state == S_CONNECTING);
         }
     }
     if (s.state == S_WAIT_ECHO) in_flight--;
@@ -156,10 +168,7 @@ int open_slot(uint64_t now, uint64_t quota, uint32_t idx) {
             fail_requests(why, quota);
         } else {
             if (!opt->rate) fail_requests(why, 1);
-            dead_why[idx] = (uint8_t)why;
-            fd_of[idx] = -1;
-            rep->connect_failed++;
-            settled++;
+            lose_connection(idx, why, true);
         }
         return -1;
     }
@@ -270,7 +279,11 @@ void on_event(int fd, uint32_t e) {
     if (s.state == S_CONNECTING) {
         if (!(e & (EPOLLOUT | EPOLLERR | EPOLLHUP))) return;
         if (held) {
+            // A peer that accepts and closes at once (a server out of descriptors) may
+            // have its FIN in this same edge-triggered event: look at it now or never.
             on_connected(fd, s);
+            if (s.state == S_IDLE && (e & (EPOLLIN | EPOLLRDHUP | EPOLLERR | EPOLLHUP)))
+                on_readable(fd, s, e);
             return;
         }
         // No getsockopt(SO_ERROR): a failed connect makes this write fail with its errno.

@@ -24,6 +24,8 @@ Failure classify(int err, bool connecting) {
     }
 }
 
+bool report_lost(const Report &r) { return r.failed || r.connect_failed || r.dropped; }
+
 namespace {
 
 double us(uint64_t ns) { return (double)ns / 1000.0; }
@@ -57,13 +59,26 @@ void text_latency(FILE *out, const char *label, const Histogram &h) {
             us(h.quantile(0.99)), us(h.quantile(0.999)), us(h.max()));
 }
 
-void print_json(FILE *out, const Report &r) {
-    fprintf(out, "{\"requests\":%lld,\"succeeded\":%llu,\"failed\":%llu,\"failures\":{", r.requests,
-            (unsigned long long)r.succeeded, (unsigned long long)r.failed);
+// "key":{"refused":0,...}: a count per failure cause.
+void json_causes(FILE *out, const char *key, const uint64_t *n) {
+    fprintf(out, "\"%s\":{", key);
     for (int i = 0; i < F_COUNT; i++)
-        fprintf(out, "%s\"%s\":%llu", i ? "," : "", kFailureName[i],
-                (unsigned long long)r.failures[i]);
-    fprintf(out, "},");
+        fprintf(out, "%s\"%s\":%llu", i ? "," : "", kFailureName[i], (unsigned long long)n[i]);
+    fprintf(out, "}");
+}
+
+void text_causes(FILE *out, const uint64_t *n) {
+    for (int i = 0; i < F_COUNT; i++)
+        if (n[i]) fprintf(out, " %s %llu", kFailureName[i], (unsigned long long)n[i]);
+}
+
+uint64_t held_through(const Report &r) { return r.connections - r.dropped; }
+
+void print_json(FILE *out, const Report &r) {
+    fprintf(out, "{\"requests\":%lld,\"succeeded\":%llu,\"failed\":%llu,", r.requests,
+            (unsigned long long)r.succeeded, (unsigned long long)r.failed);
+    json_causes(out, "failures", r.failures);
+    fprintf(out, ",");
     json_latency(out, "latency_us", r.latency);
     fprintf(out, ",\"requests_per_s\":%.1f,\"connections_per_s\":%.1f,\"wall_s\":%.3f,"
             "\"peak_open\":%llu,\"connections\":%llu,\"concurrency\":%lld,\"per_connection\":%lld",
@@ -73,6 +88,14 @@ void print_json(FILE *out, const Report &r) {
             "\"warmup_s\":%.3f,\"connect_s\":%.3f,\"connect_failed\":%llu,\"rate\":%lld,",
             r.target, r.reports, r.blocking ? "blocking" : r.held ? "held" : "oneshot",
             r.duration_s, r.warmup_s, r.connect_s, (unsigned long long)r.connect_failed, r.rate);
+    if (r.held) {
+        fprintf(out, "\"dropped\":%llu,\"connections_held\":%llu,\"connection_failures\":{",
+                (unsigned long long)r.dropped, (unsigned long long)held_through(r));
+        json_causes(out, "connect", r.connect_failures);
+        fprintf(out, ",");
+        json_causes(out, "dropped", r.drops);
+        fprintf(out, "},");
+    }
     if (r.rate) {
         json_latency(out, "service_us", r.service);
         fprintf(out, ",");
@@ -103,17 +126,28 @@ void print_report(FILE *out, const Report &r, bool json) {
         fprintf(out, "cli_flood: %s, %lld requests, %lld %s, %lld per connection\n", t,
                 r.requests, r.concurrency, r.blocking ? "blocking workers" : "concurrent",
                 r.per_conn);
-    if (r.held)
+    if (r.held) {
         fprintf(out, "  connect     %llu connected in %.3f s, %llu could not connect\n",
                 (unsigned long long)r.connections, r.connect_s,
                 (unsigned long long)r.connect_failed);
+        fprintf(out, "  held        %llu of %lld through the window, %llu dropped\n",
+                (unsigned long long)held_through(r), r.concurrency, (unsigned long long)r.dropped);
+        if (r.connect_failed) {
+            fprintf(out, "  not opened ");
+            text_causes(out, r.connect_failures);
+            fprintf(out, "\n");
+        }
+        if (r.dropped) {
+            fprintf(out, "  dropped    ");
+            text_causes(out, r.drops);
+            fprintf(out, "\n");
+        }
+    }
     fprintf(out, "  requests    %llu succeeded, %llu failed\n", (unsigned long long)r.succeeded,
             (unsigned long long)r.failed);
     if (r.failed) {
         fprintf(out, "  failures   ");
-        for (int i = 0; i < F_COUNT; i++)
-            if (r.failures[i])
-                fprintf(out, " %s %llu", kFailureName[i], (unsigned long long)r.failures[i]);
+        text_causes(out, r.failures);
         fprintf(out, "\n");
     }
     text_latency(out, "latency us", r.latency);
@@ -146,10 +180,15 @@ void merge_report(Report *a, const Report &b) {
     a->rate += b.rate;
     a->succeeded += b.succeeded;
     a->failed += b.failed;
-    for (int i = 0; i < F_COUNT; i++) a->failures[i] += b.failures[i];
     a->connections += b.connections;
     a->peak_open += b.peak_open;
     a->connect_failed += b.connect_failed;
+    a->dropped += b.dropped;
+    for (int i = 0; i < F_COUNT; i++) {
+        a->failures[i] += b.failures[i];
+        a->connect_failures[i] += b.connect_failures[i];
+        a->drops[i] += b.drops[i];
+    }
     a->requests_per_s += b.requests_per_s;
     a->connections_per_s += b.connections_per_s;
     auto longest = [](double *x, double y) { if (y > *x) *x = y; };
@@ -228,9 +267,16 @@ void Reader::scalar(const char *path, const Num *v, int n, const char *s) {
         }
         return;
     }
-    if (!strncmp(path, "failures.", 9)) {
+    struct { const char *prefix; uint64_t *counts; } causes[] = {
+        {"failures.", R.failures},
+        {"connection_failures.connect.", R.connect_failures},
+        {"connection_failures.dropped.", R.drops},
+    };
+    for (auto &c : causes) {
+        size_t len = strlen(c.prefix);
+        if (strncmp(path, c.prefix, len) != 0) continue;
         for (int i = 0; i < F_COUNT; i++)
-            if (n == 1 && !strcmp(path + 9, kFailureName[i])) R.failures[i] = v[0].u;
+            if (n == 1 && !strcmp(path + len, kFailureName[i])) c.counts[i] = v[0].u;
         return;
     }
     Saved *h = !strncmp(path, "histogram.", 10) ? lat
@@ -260,6 +306,7 @@ void Reader::scalar(const char *path, const Num *v, int n, const char *s) {
         {"warmup_s", nullptr, nullptr, &R.warmup_s},
         {"connect_s", nullptr, nullptr, &R.connect_s},
         {"connect_failed", &R.connect_failed, nullptr, nullptr},
+        {"dropped", &R.dropped, nullptr, nullptr},
         {"rate", nullptr, &R.rate, nullptr},
     };
     for (auto &f : fields) {

@@ -8,6 +8,10 @@
 //     half     answer the first half of the line, then nothing
 //     silent   read everything, never answer
 //     noaccept a backlog of one, never accepted
+//   badsrv drop PORT [EVERY [AFTER_MS]]
+//     echo every line, but close every EVERYth accepted connection (default 10)
+//     AFTER_MS after accepting it (default 300): the first of them with a FIN, the
+//     next with a reset (SO_LINGER 0), and so on in turn
 //
 // Prints "badsrv: listening on 127.0.0.1:PORT, mode MODE" like the real servers'
 // start line. Level-triggered poll, one small line buffer per connection.
@@ -20,6 +24,7 @@
 #include <poll.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
+#include <ctime>
 #include <unistd.h>
 #include <vector>
 
@@ -28,25 +33,36 @@ namespace {
 struct Conn {
     int len;
     char line[64];
+    long long drop_at_ms;  // drop: when to close it; 0 never
+    bool reset;            // drop: close with an RST rather than a FIN
 };
+
+long long now_ms() {
+    timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return ts.tv_sec * 1000LL + ts.tv_nsec / 1000000;
+}
 
 int mode_of(const char *s) {
     static const char *const modes[] = {"close", "eof",    "garbage", "extra",
-                                        "half",  "silent", "noaccept"};
-    for (int i = 0; i < 7; i++)
+                                        "half",  "silent", "noaccept", "drop"};
+    for (int i = 0; i < 8; i++)
         if (!strcmp(s, modes[i])) return i;
     return -1;
 }
-enum { M_CLOSE, M_EOF, M_GARBAGE, M_EXTRA, M_HALF, M_SILENT, M_NOACCEPT };
+enum { M_CLOSE, M_EOF, M_GARBAGE, M_EXTRA, M_HALF, M_SILENT, M_NOACCEPT, M_DROP };
 
 }  // namespace
 
 int main(int argc, char **argv) {
-    int mode = argc == 3 ? mode_of(argv[1]) : -1;
-    if (mode < 0) {
-        fprintf(stderr, "usage: badsrv close|eof|garbage|extra|half|silent|noaccept port\n");
+    int mode = argc >= 3 ? mode_of(argv[1]) : -1;
+    if (mode < 0 || (mode != M_DROP && argc != 3) || argc > 5) {
+        fprintf(stderr, "usage: badsrv close|eof|garbage|extra|half|silent|noaccept port\n"
+                        "       badsrv drop port [every [after-ms]]\n");
         return 2;
     }
+    long every = argc > 3 ? atol(argv[3]) : 10, after_ms = argc > 4 ? atol(argv[4]) : 300;
+    long accepted = 0, dropped = 0;
     signal(SIGPIPE, SIG_IGN);
     rlimit rl;
     if (getrlimit(RLIMIT_NOFILE, &rl) == 0) {
@@ -73,7 +89,7 @@ int main(int argc, char **argv) {
     std::vector<pollfd> p = {{mode == M_NOACCEPT ? -1 : lfd, POLLIN, 0}};
     std::vector<Conn> conns(1);
     for (;;) {
-        if (poll(p.data(), p.size(), -1) < 0) continue;
+        if (poll(p.data(), p.size(), mode == M_DROP ? 10 : -1) < 0) continue;
         if (p[0].revents & POLLIN) {
             int fd;
             while ((fd = accept4(lfd, nullptr, nullptr, SOCK_NONBLOCK)) >= 0) {
@@ -81,15 +97,29 @@ int main(int argc, char **argv) {
                     close(fd);
                     continue;
                 }
+                Conn c = {};
+                if (mode == M_DROP && ++accepted % every == 0) {
+                    c.drop_at_ms = now_ms() + after_ms;
+                    c.reset = dropped++ % 2;
+                }
                 p.push_back({fd, POLLIN, 0});
-                conns.push_back(Conn{});
+                conns.push_back(c);
             }
         }
+        long long now = mode == M_DROP ? now_ms() : 0;
         for (size_t i = 1; i < p.size(); i++) {
-            if (!p[i].revents) continue;
             Conn &c = conns[i];
+            if (c.drop_at_ms && now >= c.drop_at_ms) {
+                if (c.reset) {
+                    linger lg = {1, 0};
+                    setsockopt(p[i].fd, SOL_SOCKET, SO_LINGER, &lg, sizeof lg);
+                }
+                p[i].revents = 0;
+                c.len = -1;  // drop it below
+            }
+            if (!p[i].revents && c.len >= 0) continue;
             char buf[256];
-            ssize_t n = read(p[i].fd, buf, sizeof buf);
+            ssize_t n = c.len < 0 ? 0 : read(p[i].fd, buf, sizeof buf);
             bool drop = n <= 0;
             for (ssize_t k = 0; k < n && c.len < (int)sizeof c.line; k++) c.line[c.len++] = buf[k];
             if (!drop && c.len > 0 && c.line[c.len - 1] == '\n') {  // a whole request line
@@ -109,6 +139,8 @@ int main(int argc, char **argv) {
                     (void)!write(fd, g, (size_t)l + 6);
                 } else if (mode == M_HALF) {
                     (void)!write(fd, c.line, (size_t)l / 2);
+                } else if (mode == M_DROP) {
+                    (void)!write(fd, c.line, (size_t)l);
                 }
             }
             if (drop) {

@@ -35,4 +35,11 @@ for args in "-R 100" "--warmup 1" "-d 1 -n 5" "--blocking 2 -c 3" "--blocking 2 
 done
 stop_server || fail "server exit status $?"
 expect_eq "connections the refused runs made" "$(stat_num accepted)" 0
+# The listen-queue warning names the burst: at most -c, whatever --connect-rate says.
+somaxconn=$(cat /proc/sys/net/core/somaxconn)
+"$CLI" -p "$PORT" -d 1 -c 400 --connect-rate $((somaxconn * 3)) >"$T/o" 2>"$T/e"
+grep -q 'listen queue' "$T/e" && fail "-c 400 warned of a listen-queue overflow: $(cat "$T/e")"
+"$CLI" -p "$PORT" -d 1 -c $((somaxconn + 100)) --connect-rate $((somaxconn * 3)) >"$T/o" 2>"$T/e"
+grep -q "warning: $((somaxconn + 100)) connections at once can overflow the server's listen queue" "$T/e" ||
+    fail "no listen-queue warning for -c $((somaxconn + 100)): $(cat "$T/e")"
 echo ok
