@@ -180,6 +180,7 @@ void preflight() {
     }
     const char *range = "/proc/sys/net/ipv4/ip_local_port_range";
     long lo = read_long(range, 0), hi = read_long(range, 1);
+    if (lo > 0 && hi >= lo && hi < 65536) opt.port_lo = (int)lo, opt.port_hi = (int)hi;
     // Each source address has a port range of its own towards the server.
     long ports = lo > 0 && hi >= lo ? (hi - lo + 1) * (opt.nsources ? opt.nsources : 1) : 0;
     if (ports && at_once > ports) {
@@ -286,6 +287,7 @@ void run_workers(Report *r) {
             if (opt.connect_rate) o.connect_rate = share(opt.connect_rate) ? share(opt.connect_rate) : 1;
             o.workers = 1;
             o.worker_index = i;
+            o.worker_count = n;
             o.progress = false;
             static Report wr;
             snprintf(wr.target, sizeof wr.target, "%s", r->target);

@@ -29,6 +29,8 @@ struct Options {
     long long blocking = 0;     // --blocking: worker processes instead of the event loop
     long long workers = 1;      // -w: event-loop processes sharing the load
     int worker_index = 0;       // which of them this process is
+    int worker_count = 1;       // how many there are: held runs split the ports by it
+    int port_lo = 0, port_hi = 0;  // net.ipv4.ip_local_port_range; 0 if unknown
     const Endpoint *sources = nullptr;  // -s: source addresses, used in turn
     int nsources = 0;
     bool default_sources = false;  // the loopback spread, not -s

@@ -133,7 +133,13 @@ int connect_nb(const Endpoint &ep, const Endpoint *src) {
     if (fd < 0) return -1;
     if (src) {
         int one = 1;
-        setsockopt(fd, IPPROTO_IP, IP_BIND_ADDRESS_NO_PORT, &one, sizeof one);
+        bool port_given = src->ss.ss_family == AF_INET6
+                              ? ((const sockaddr_in6 *)&src->ss)->sin6_port != 0
+                              : ((const sockaddr_in *)&src->ss)->sin_port != 0;
+        // A given port may still be in TIME_WAIT from an earlier run: connect() then
+        // decides, by the 4-tuple, whether it can be taken back.
+        if (port_given) setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+        else setsockopt(fd, IPPROTO_IP, IP_BIND_ADDRESS_NO_PORT, &one, sizeof one);
         if (bind(fd, (const sockaddr *)&src->ss, src->len) != 0) {
             int e = errno;
             close(fd);

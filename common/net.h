@@ -36,9 +36,10 @@ int reserve_fd_open();
 int emfile_refuse(int lfd, int *reserve_fd);
 
 // Non-blocking connect. Returns the fd (connection in progress or done) or -1.
-// With src, binds that source address first with IP_BIND_ADDRESS_NO_PORT, so the
-// port is still chosen at connect() time, per 4-tuple: each source address brings
-// a whole ephemeral port range of its own.
+// With src, binds that source address first. Its port 0 means
+// IP_BIND_ADDRESS_NO_PORT: the port is chosen at connect() time, per 4-tuple, so
+// each source address brings a whole ephemeral port range of its own. A port
+// given spares the kernel that choice, a search that grows with the ports in use.
 int connect_nb(const Endpoint &ep, const Endpoint *src = nullptr);
 
 // "127.0.0.2-127.0.0.40" (an IPv4 range) or "a,b,c" (addresses, IPv4 or IPv6), at
