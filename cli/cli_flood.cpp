@@ -147,6 +147,17 @@ long read_long(const char *path, int field) {
     return v;
 }
 
+long long mem_available_kib() {
+    FILE *f = fopen("/proc/meminfo", "r");
+    if (!f) return -1;
+    char line[128];
+    long long kib = -1;
+    while (fgets(line, sizeof line, f))
+        if (sscanf(line, "MemAvailable: %lld kB", &kib) == 1) break;
+    fclose(f);
+    return kib;
+}
+
 // TIME_WAIT sockets, from "TCP: inuse 1 orphan 0 tw 16223 ..." in /proc/net/sockstat.
 long time_wait_count() {
     FILE *f = fopen("/proc/net/sockstat", "r");
@@ -173,8 +184,9 @@ void preflight() {
     long need = (long)sockets + 8;  // stdio, epoll and a little slack
     if (need > max_fds) {
         warnx_("-c %lld needs %ld descriptors per process but RLIMIT_NOFILE allows %ld; lower "
-               "-c, raise the hard limit (ulimit -Hn, limits.conf), or spread the connections "
-               "over worker processes (-w %lld)", opt.concurrency, need, max_fds,
+               "-c, raise the hard limit (ulimit -Hn, limits.conf; fs.nr_open %ld caps it), or "
+               "spread the connections over worker processes (-w %lld)", opt.concurrency, need,
+               max_fds, read_long("/proc/sys/fs/nr_open", 0),
                (opt.concurrency + max_fds - 9) / (max_fds - 8));
         fatal++;
     }
@@ -201,6 +213,17 @@ void preflight() {
                    (unsigned long long)rl.rlim_cur);
             fatal++;
         }
+    }
+    // About 5 KB of kernel memory a socket (slab for the socket, its file and epoll
+    // item; measured at a million connections), and on loopback the server's end too.
+    long long sockets_all = at_once * (loopback_target() ? 2 : 1);
+    long long avail_kib = mem_available_kib();
+    if (avail_kib > 0 && sockets_all * 5 > avail_kib) {
+        warnx_("%lld sockets need about %lld MiB of kernel memory (5 KB each%s) but "
+               "MemAvailable is %lld MiB; lower -c", sockets_all, sockets_all * 5 / 1024,
+               loopback_target() ? ", the server's end included on loopback" : "",
+               avail_kib / 1024);
+        fatal++;
     }
     if (fatal) exit(EXIT_RUNTIME);
 

@@ -35,6 +35,14 @@ for args in "-R 100" "--warmup 1" "-d 1 -n 5" "--blocking 2 -c 3" "--blocking 2 
 done
 stop_server || fail "server exit status $?"
 expect_eq "connections the refused runs made" "$(stat_num accepted)" 0
+# Kernel memory: 3,000,000 connections on loopback are 6,000,000 sockets at 5 KB.
+"$CLI" -p "$PORT" -d 1 -c 3000000 -w 200 -s 127.0.0.2-127.0.0.200 >"$T/o" 2>"$T/e"; rc=$?
+avail=$(awk '/^MemAvailable:/ { print int($2 / 1024) }' /proc/meminfo)
+if [ "$avail" -lt 29000 ]; then
+    expect_eq "exit status for 6,000,000 sockets" "$rc" 1
+    grep -q "6000000 sockets need about 29296 MiB of kernel memory (5 KB each, the server's end included on loopback) but MemAvailable is" "$T/e" ||
+        fail "memory message: $(cat "$T/e")"
+fi
 # The listen-queue warning names the burst: at most -c, whatever --connect-rate says.
 somaxconn=$(cat /proc/sys/net/core/somaxconn)
 "$CLI" -p "$PORT" -d 1 -c 400 --connect-rate $((somaxconn * 3)) >"$T/o" 2>"$T/e"
