@@ -24,6 +24,7 @@
 #include "../common/net.h"
 #include "../common/server.h"
 #include "../common/util.h"
+#include "../common/workers.h"
 
 namespace {
 
@@ -58,6 +59,8 @@ Conn *conns;
 long max_fds;
 int max_open_fd = -1;
 int listen_fd, reserve_fd, sig_fd;
+pid_t ring_pid;  // the process that set up `ring`
+sigset_t wait_mask;
 uint32_t now_s;
 uint64_t start_ns;
 bool multishot;  // multishot accept and recv with provided buffers, or the fallback
@@ -81,7 +84,7 @@ int *starved;      // connections whose recv ended for want of buffers
 int n_starved;
 
 void usage(FILE *out) {
-    fprintf(out, "usage: srv_uring [-hq] [-a addr] [-b backlog] [-t idle-seconds] [port]\n");
+    fprintf(out, "usage: srv_uring [-hq] [-a addr] [-b backlog] [-t idle-seconds] [-w workers] [port]\n");
 }
 
 // user_data carries everything a completion needs, even after its connection is gone:
@@ -426,22 +429,19 @@ bool setup_buffers() {
     return true;
 }
 
-}  // namespace
-
-int main(int argc, char **argv) {
-    g_prog = "srv_uring";
-    server_parse_args(argc, argv, &cfg, false, usage);
-    max_fds = raise_fd_limit();
-    sigset_t wait_mask, stop;
-    setup_signals(&wait_mask);
+// One ring and its loop, in this process, until SIGINT or SIGTERM.
+void serve(int lfd) {
+    if (getpid() != ring_pid) {  // a worker: the ring it inherited is its parent's
+        close(ring.fd);
+        setup_ring();
+        if (multishot && !setup_buffers()) multishot = false;
+    }
+    listen_fd = lfd;
+    sigset_t stop;
     sigemptyset(&stop);
     sigaddset(&stop, SIGINT);
     sigaddset(&stop, SIGTERM);
-
-    setup_ring();
-    if (multishot && !setup_buffers()) multishot = false;
     if (!multishot) plain_bufs = (char *)map((size_t)max_fds * kBufSize, -1, 0);
-    listen_fd = server_listen(&cfg, false);
     reserve_fd = reserve_fd_open();
     sig_fd = signalfd(-1, &stop, SFD_NONBLOCK | SFD_CLOEXEC);
     if (sig_fd < 0) die_errno(EXIT_RUNTIME, "signalfd");
@@ -449,9 +449,6 @@ int main(int argc, char **argv) {
     conns = (Conn *)calloc((size_t)max_fds, sizeof *conns);
     starved = (int *)calloc((size_t)max_fds, sizeof *starved);
     if (!conns || !starved) die(EXIT_RUNTIME, "cannot allocate state for %ld descriptors", max_fds);
-    server_print_start(cfg, multishot ? "io_uring (multishot accept and recv, provided buffers)"
-                                      : "io_uring (single-shot accept, recv per connection)",
-                       max_fds - 7);
 
     start_ns = mono_ns();
     arm_signal();
@@ -473,7 +470,21 @@ int main(int argc, char **argv) {
     }
     for (int fd = 0; fd <= max_open_fd; fd++)
         if (conns[fd].open) close_conn(fd);
-    server_print_stats(cfg, st);
-    return 0;
 }
 
+}  // namespace
+
+int main(int argc, char **argv) {
+    g_prog = "srv_uring";
+    server_parse_args(argc, argv, &cfg, true, usage);
+    max_fds = raise_fd_limit();
+    setup_signals(&wait_mask);
+    // This ring says which flavour the kernel offers, for the start line; a -w
+    // worker sets up its own (SINGLE_ISSUER: only the task that made a ring may use it).
+    setup_ring();
+    if (multishot && !setup_buffers()) multishot = false;
+    ring_pid = getpid();
+    return serve_main(&cfg, multishot ? "io_uring (multishot accept and recv, provided buffers)"
+                                      : "io_uring (single-shot accept, recv per connection)",
+                      max_fds - 7, serve, &st);
+}
