@@ -1,6 +1,7 @@
 #include "server.h"
 
 #include <cerrno>
+#include <cstring>
 #include <cstdio>
 #include <cstdlib>
 #include <unistd.h>
@@ -53,11 +54,47 @@ int server_listen(ServerConfig *cfg, bool reuseport) {
     return fd;
 }
 
+namespace {
+
+long long proc_number(const char *path, const char *key) {
+    FILE *f = fopen(path, "r");
+    if (!f) return -1;
+    long long v = -1;
+    char line[160];
+    if (!key) {
+        if (fscanf(f, "%lld", &v) != 1) v = -1;
+    } else {
+        size_t n = strlen(key);
+        while (fgets(line, sizeof line, f))
+            if (!strncmp(line, key, n) && sscanf(line + n, " %lld", &v) == 1) break;
+    }
+    fclose(f);
+    return v;
+}
+
+// What the machine, not the process, lets the server hold: a warning for each
+// limit below its capacity, with the fix.
+void warn_machine_limits(long capacity) {
+    long long file_max = proc_number("/proc/sys/fs/file-max", nullptr);
+    if (file_max > 0 && capacity > file_max)
+        warnx_("warning: fs.file-max %lld is below the %ld connections the workers may hold; "
+               "raise it (sysctl -w fs.file-max=%lld)", file_max, capacity, (long long)capacity * 2);
+    // About 5 KB of kernel memory a socket; on loopback the clients' ends come on top.
+    long long avail_kib = proc_number("/proc/meminfo", "MemAvailable:");
+    if (avail_kib > 0 && (long long)capacity * 5 > avail_kib)
+        warnx_("warning: %ld connections would take about %lld MiB of kernel memory (5 KB a "
+               "socket) and MemAvailable is %lld MiB: %lld fit; fewer workers (-w) match it",
+               capacity, (long long)capacity * 5 / 1024, avail_kib / 1024, avail_kib / 5);
+}
+
+}  // namespace
+
 void server_print_start(const ServerConfig &cfg, const char *strategy, long capacity) {
     if (cfg.quiet) return;
     printf("%s: listening on %s, strategy %s, up to %ld connections (RLIMIT_NOFILE %ld)\n",
            g_prog, cfg.addr, strategy, capacity, raise_fd_limit());
     fflush(stdout);
+    if (cfg.workers > 0) warn_machine_limits(capacity);
 }
 
 void server_print_stats(const ServerConfig &cfg, const ServerStats &st, bool forks) {
