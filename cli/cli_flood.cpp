@@ -37,7 +37,7 @@ void usage(FILE *out) {
 }
 
 [[noreturn]] void usage_error(const char *fmt, const char *what) {
-    warnx_(fmt, what);
+    warn_msg(fmt, what);
     usage(stderr);
     exit(EXIT_USAGE);
 }
@@ -137,42 +137,6 @@ void parse_args(int argc, char **argv) {
     opt.progress = isatty(STDERR_FILENO);
 }
 
-long read_long(const char *path, int field) {
-    FILE *f = fopen(path, "r");
-    if (!f) return -1;
-    long v = -1;
-    for (int i = 0; i <= field; i++)
-        if (fscanf(f, "%ld", &v) != 1) v = -1;
-    fclose(f);
-    return v;
-}
-
-long long mem_available_kib() {
-    FILE *f = fopen("/proc/meminfo", "r");
-    if (!f) return -1;
-    char line[128];
-    long long kib = -1;
-    while (fgets(line, sizeof line, f))
-        if (sscanf(line, "MemAvailable: %lld kB", &kib) == 1) break;
-    fclose(f);
-    return kib;
-}
-
-// TIME_WAIT sockets, from "TCP: inuse 1 orphan 0 tw 16223 ..." in /proc/net/sockstat.
-long time_wait_count() {
-    FILE *f = fopen("/proc/net/sockstat", "r");
-    if (!f) return 0;
-    char line[256];
-    long tw = 0;
-    while (fgets(line, sizeof line, f)) {
-        const char *p = strstr(line, " tw ");
-        if (!strncmp(line, "TCP:", 4) && p) tw = atol(p + 4);
-    }
-    fclose(f);
-    return tw;
-}
-
-
 // Everything known before the first SYN to make the run fail: fatal problems are
 // all listed, then exit 1; what only may hurt is a warning. Each says how to fix it.
 void preflight() {
@@ -183,20 +147,20 @@ void preflight() {
     long max_fds = raise_fd_limit();
     long need = (long)sockets + 8;  // stdio, epoll and a little slack
     if (need > max_fds) {
-        warnx_("-c %lld needs %ld descriptors per process but RLIMIT_NOFILE allows %ld; lower "
+        warn_msg("-c %lld needs %ld descriptors per process but RLIMIT_NOFILE allows %ld; lower "
                "-c, raise the hard limit (ulimit -Hn, limits.conf; fs.nr_open %ld caps it), or "
                "spread the connections over worker processes (-w %lld)", opt.concurrency, need,
-               max_fds, read_long("/proc/sys/fs/nr_open", 0),
+               max_fds, (long)proc_number("/proc/sys/fs/nr_open", nullptr, 0),
                (opt.concurrency + max_fds - 9) / (max_fds - 8));
         fatal++;
     }
     const char *range = "/proc/sys/net/ipv4/ip_local_port_range";
-    long lo = read_long(range, 0), hi = read_long(range, 1);
+    long lo = proc_number(range, nullptr, 0), hi = proc_number(range, nullptr, 1);
     if (lo > 0 && hi >= lo && hi < 65536) opt.port_lo = (int)lo, opt.port_hi = (int)hi;
     // Each source address has a port range of its own towards the server.
     long ports = lo > 0 && hi >= lo ? (hi - lo + 1) * (opt.nsources ? opt.nsources : 1) : 0;
     if (ports && at_once > ports) {
-        warnx_("%lld connections to one server address need %lld local ports but "
+        warn_msg("%lld connections to one server address need %lld local ports but "
                "net.ipv4.ip_local_port_range (%ld-%ld) gives %ld%s; lower -c, add source "
                "addresses (-s 127.0.0.2-127.0.0.20 on loopback), or widen the range "
                "(sysctl -w net.ipv4.ip_local_port_range=\"1024 65535\")", at_once, at_once, lo, hi,
@@ -208,7 +172,7 @@ void preflight() {
         rlimit rl;
         if (getrlimit(RLIMIT_NPROC, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY &&
             (rlim_t)opt.blocking >= rl.rlim_cur) {
-            warnx_("--blocking %lld needs as many processes but RLIMIT_NPROC allows %llu per "
+            warn_msg("--blocking %lld needs as many processes but RLIMIT_NPROC allows %llu per "
                    "user; lower --blocking or raise it (ulimit -u)", opt.blocking,
                    (unsigned long long)rl.rlim_cur);
             fatal++;
@@ -217,9 +181,9 @@ void preflight() {
     // About 5 KB of kernel memory a socket (slab for the socket, its file and epoll
     // item; measured at a million connections), and on loopback the server's end too.
     long long sockets_all = at_once * (loopback_target() ? 2 : 1);
-    long long avail_kib = mem_available_kib();
+    long long avail_kib = proc_number("/proc/meminfo", "MemAvailable:", 0);
     if (avail_kib > 0 && sockets_all * 5 > avail_kib) {
-        warnx_("%lld sockets need about %lld MiB of kernel memory (5 KB each%s) but "
+        warn_msg("%lld sockets need about %lld MiB of kernel memory (5 KB each%s) but "
                "MemAvailable is %lld MiB; lower -c", sockets_all, sockets_all * 5 / 1024,
                loopback_target() ? ", the server's end included on loopback" : "",
                avail_kib / 1024);
@@ -227,29 +191,29 @@ void preflight() {
     }
     if (fatal) exit(EXIT_RUNTIME);
 
-    long tw_reuse = read_long("/proc/sys/net/ipv4/tcp_tw_reuse", 0);
+    long tw_reuse = proc_number("/proc/sys/net/ipv4/tcp_tw_reuse", nullptr, 0);
     bool reuse = tw_reuse == 1 || (tw_reuse == 2 && loopback_target());
     // With tcp_tw_reuse the kernel takes such ports back, but only after a search
     // that makes a 10,000-connection burst slow; a few connections never notice.
-    long tw = time_wait_count();
+    long tw = (long)proc_number("/proc/net/sockstat", "TCP:", 2);  // TCP: inuse N orphan N tw N
     if (ports && tw > 1000 && at_once + tw > ports && (!reuse || at_once >= 1000))
-        warnx_("warning: %ld sockets in TIME_WAIT hold local ports; %lld more connections may "
+        warn_msg("warning: %ld sockets in TIME_WAIT hold local ports; %lld more connections may "
                "make connect() slow or fail with no_ports: wait 60 s for them to expire",
                tw, at_once);
     long long total = opt.duration_s ? opt.concurrency : (opt.requests + opt.per_conn - 1) / opt.per_conn;
     if (ports && !reuse && total > ports)
-        warnx_("warning: %lld connections in all, each leaving a local port in TIME_WAIT for "
+        warn_msg("warning: %lld connections in all, each leaving a local port in TIME_WAIT for "
                "60 s, but only %ld ports: expect no_ports failures; use -r or -d to reuse "
                "connections, or sysctl -w net.ipv4.tcp_tw_reuse=1", total, ports);
-    long somaxconn = read_long("/proc/sys/net/core/somaxconn", 0);
+    long somaxconn = proc_number("/proc/sys/net/core/somaxconn", nullptr, 0);
     long long burst = opt.connect_rate && opt.connect_rate < at_once ? opt.connect_rate : at_once;
     if (loopback_target() && somaxconn > 0 && burst > somaxconn && !opt.blocking)
-        warnx_("warning: %lld connections at once can overflow the server's listen queue "
+        warn_msg("warning: %lld connections at once can overflow the server's listen queue "
                "(net.core.somaxconn %ld): dropped SYNs are retried after 1 s; use --connect-rate "
                "or raise it (sysctl -w net.core.somaxconn=%lld)", burst, somaxconn, burst);
-    long file_max = read_long("/proc/sys/fs/file-nr", 2), file_used = read_long("/proc/sys/fs/file-nr", 0);
+    long file_max = proc_number("/proc/sys/fs/file-nr", nullptr, 2), file_used = proc_number("/proc/sys/fs/file-nr", nullptr, 0);
     if (file_max > 0 && file_used >= 0 && file_max - file_used < 2 * at_once)
-        warnx_("warning: %ld descriptors left system-wide (fs.file-max %ld) for %lld "
+        warn_msg("warning: %ld descriptors left system-wide (fs.file-max %ld) for %lld "
                "connections and the server's side of them; raise fs.file-max",
                file_max - file_used, file_max, at_once);
 }
@@ -288,7 +252,7 @@ int merge(int argc, char **argv) {
 
 // -w: one event loop per process, each with its share of the connections, requests
 // and rate; each writes its JSON report to a pipe and the reports are merged.
-void run_workers(Report *r) {
+void run_flood_workers(Report *r) {
     int n = (int)opt.workers;
     pid_t pids[1000];
     int fds[1000];
@@ -362,7 +326,7 @@ int main(int argc, char **argv) {
     static Report r;
     format_endpoint(opt.target, r.target, sizeof r.target);
     if (opt.blocking) run_blocking(opt, &r);
-    else if (opt.workers > 1) run_workers(&r);
+    else if (opt.workers > 1) run_flood_workers(&r);
     else run_events(opt, &r);
     print_report(stdout, r, opt.json);
     return report_lost(r) ? EXIT_RUNTIME : 0;

@@ -128,7 +128,7 @@ void run_blocking(const Options &o, Report *r) {
     for (; started < n && !g_stop; started++) {
         pid_t pid = fork();
         if (pid < 0) {
-            warn_("fork (running with %lld workers; raise ulimit -u for more)", started);
+            warn_errno("fork (running with %lld workers; raise ulimit -u for more)", started);
             break;
         }
         if (pid == 0) {
@@ -168,7 +168,7 @@ void run_blocking(const Options &o, Report *r) {
         } else if (pid > 0) {
             done++;
             if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
-                warnx_("a worker ended abnormally (status %d); its requests are lost", status);
+                warn_msg("a worker ended abnormally (status %d); its requests are lost", status);
         } else if (errno != EINTR) {
             break;
         }

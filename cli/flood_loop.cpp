@@ -74,7 +74,7 @@ int open_slot(uint64_t now, uint64_t quota, uint32_t idx) {
         static bool warned;
         if (why == F_NO_PORTS && !warned) {
             warned = true;
-            warn_("connect %s: local ports used up (TIME_WAIT holds them for 60 s); add source "
+            warn_errno("connect %s: local ports used up (TIME_WAIT holds them for 60 s); add source "
                   "addresses with -s 127.0.0.2-127.0.0.20, or wait", run.rep->target);
         }
     } else {

@@ -28,7 +28,7 @@ void server_parse_args(int argc, char **argv, ServerConfig *cfg, bool has_worker
     argc -= optind;
     argv += optind;
     if (argc > 1) {
-        warnx_("too many arguments: %s", argv[1]);
+        warn_msg("too many arguments: %s", argv[1]);
         usage(stderr);
         exit(EXIT_USAGE);
     }
@@ -56,33 +56,17 @@ int server_listen(ServerConfig *cfg, bool reuseport) {
 
 namespace {
 
-long long proc_number(const char *path, const char *key) {
-    FILE *f = fopen(path, "r");
-    if (!f) return -1;
-    long long v = -1;
-    char line[160];
-    if (!key) {
-        if (fscanf(f, "%lld", &v) != 1) v = -1;
-    } else {
-        size_t n = strlen(key);
-        while (fgets(line, sizeof line, f))
-            if (!strncmp(line, key, n) && sscanf(line + n, " %lld", &v) == 1) break;
-    }
-    fclose(f);
-    return v;
-}
-
 // What the machine, not the process, lets the server hold: a warning for each
 // limit below its capacity, with the fix.
 void warn_machine_limits(long capacity) {
-    long long file_max = proc_number("/proc/sys/fs/file-max", nullptr);
+    long long file_max = proc_number("/proc/sys/fs/file-max", nullptr, 0);
     if (file_max > 0 && capacity > file_max)
-        warnx_("warning: fs.file-max %lld is below the %ld connections the workers may hold; "
+        warn_msg("warning: fs.file-max %lld is below the %ld connections the workers may hold; "
                "raise it (sysctl -w fs.file-max=%lld)", file_max, capacity, (long long)capacity * 2);
     // About 5 KB of kernel memory a socket; on loopback the clients' ends come on top.
-    long long avail_kib = proc_number("/proc/meminfo", "MemAvailable:");
+    long long avail_kib = proc_number("/proc/meminfo", "MemAvailable:", 0);
     if (avail_kib > 0 && (long long)capacity * 5 > avail_kib)
-        warnx_("warning: %ld connections would take about %lld MiB of kernel memory (5 KB a "
+        warn_msg("warning: %ld connections would take about %lld MiB of kernel memory (5 KB a "
                "socket) and MemAvailable is %lld MiB: %lld fit; fewer workers (-w) match it",
                capacity, (long long)capacity * 5 / 1024, avail_kib / 1024, avail_kib / 5);
 }
@@ -125,12 +109,12 @@ int server_accept(int lfd, int *reserve_fd, ServerStats *st) {
         if (errno == ECONNABORTED || errno == EPROTO) continue;
         int e = errno;
         if (e == EMFILE || e == ENFILE) {
-            if (!warned) warn_("accept (refusing connections until descriptors free up)");
+            if (!warned) warn_errno("accept (refusing connections until descriptors free up)");
             warned = true;
             st->refused_nofd += (uint64_t)emfile_refuse(lfd, reserve_fd);
         } else {
             st->err_accept++;
-            warn_("accept");
+            warn_errno("accept");
         }
         errno = e;
         return -1;

@@ -30,14 +30,14 @@ void on_stop(int) { g_stop = 1; }
 
 }  // namespace
 
-void warnx_(const char *fmt, ...) {
+void warn_msg(const char *fmt, ...) {
     va_list ap;
     va_start(ap, fmt);
     vmsg(fmt, ap, 0);
     va_end(ap);
 }
 
-void warn_(const char *fmt, ...) {
+void warn_errno(const char *fmt, ...) {
     int e = errno;
     va_list ap;
     va_start(ap, fmt);
@@ -132,4 +132,32 @@ bool stop_requested() {
     if (sigpending(&pending) == 0 && (sigismember(&pending, SIGINT) || sigismember(&pending, SIGTERM)))
         g_stop = 1;
     return g_stop;
+}
+
+long long proc_number(const char *path, const char *key, int field) {
+    FILE *f = fopen(path, "r");
+    if (!f) return -1;
+    char line[512];
+    long long v = -1;
+    size_t klen = key ? strlen(key) : 0;
+    while (v < 0 && fgets(line, sizeof line, f)) {
+        if (key && strncmp(line, key, klen) != 0) continue;
+        int seen = 0;
+        for (char *p = line + klen, *end; *p;) {
+            long long n = strtoll(p, &end, 10);
+            if (end == p) {  // not a number: skip the word
+                while (*p && *p != ' ' && *p != '\t') p++;
+                while (*p == ' ' || *p == '\t') p++;
+                continue;
+            }
+            if (seen++ == field) {
+                v = n;
+                break;
+            }
+            p = end;
+        }
+        if (key) break;
+    }
+    fclose(f);
+    return v;
 }

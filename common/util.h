@@ -7,8 +7,8 @@
 extern const char *g_prog;
 
 // warnx(3)/errx(3) look-alikes; die() exits with `code`.
-void warnx_(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-void warn_(const char *fmt, ...) __attribute__((format(printf, 1, 2)));  // adds ": strerror(errno)"
+void warn_msg(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+void warn_errno(const char *fmt, ...) __attribute__((format(printf, 1, 2)));  // adds ": strerror(errno)"
 [[noreturn]] void die(int code, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 [[noreturn]] void die_errno(int code, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
@@ -16,6 +16,11 @@ void warn_(const char *fmt, ...) __attribute__((format(printf, 1, 2)));  // adds
 bool parse_num(const char *s, long long lo, long long hi, long long *out, const char **why);
 // parse_num or exit 2 with "<prog>: <what> is <why>: <s>".
 long long num_arg(const char *s, long long lo, long long hi, const char *what);
+
+// The field-th number (from 0) in a /proc or /sys file, on the first line that
+// starts with key (any line if key is null), words between numbers skipped:
+// proc_number("/proc/meminfo", "MemAvailable:", 0). -1 if there is none.
+long long proc_number(const char *path, const char *key, int field);
 
 // Raise the soft RLIMIT_NOFILE to the hard limit; returns the soft limit now in force.
 long raise_fd_limit();

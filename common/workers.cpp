@@ -46,12 +46,12 @@ void collect(Worker &w, ServerStats *sum) {
 bool spawn(Worker &w, Worker *all, int n, void (*serve)(int), ServerStats *st) {
     int p[2];
     if (pipe2(p, O_CLOEXEC) != 0) {
-        warn_("pipe");
+        warn_errno("pipe");
         return false;
     }
     pid_t pid = fork();
     if (pid < 0) {
-        warn_("fork worker");
+        warn_errno("fork worker");
         close(p[0]);
         close(p[1]);
         return false;
@@ -120,10 +120,10 @@ int run_workers(ServerConfig *cfg, const char *strategy, long capacity_per_worke
                 collect(ws[i], &sum);
                 ws[i].pid = 0;
                 if (WIFSIGNALED(status))
-                    warnx_("worker %d (pid %d) killed by signal %d; restarting it", i, (int)pid,
+                    warn_msg("worker %d (pid %d) killed by signal %d; restarting it", i, (int)pid,
                            WTERMSIG(status));
                 else
-                    warnx_("worker %d (pid %d) exited with status %d; restarting it", i, (int)pid,
+                    warn_msg("worker %d (pid %d) exited with status %d; restarting it", i, (int)pid,
                            WEXITSTATUS(status));
                 // A worker that dies at once would otherwise be restarted in a tight loop.
                 if (time(nullptr) - ws[i].started < 1) sleep(1);
@@ -141,7 +141,7 @@ int run_workers(ServerConfig *cfg, const char *strategy, long capacity_per_worke
         pid_t pid = waitpid(-1, &status, WNOHANG);
         if (pid == 0) {
             if (time(nullptr) >= deadline) {
-                warnx_("%d workers did not stop in 5 s; killing them", left);
+                warn_msg("%d workers did not stop in 5 s; killing them", left);
                 for (int i = 0; i < n; i++)
                     if (ws[i].pid > 0) kill(ws[i].pid, SIGKILL);
                 deadline = time(nullptr) + 5;
@@ -158,7 +158,7 @@ int run_workers(ServerConfig *cfg, const char *strategy, long capacity_per_worke
             }
         }
     }
-    if (restarts) warnx_("%d worker restarts", restarts);
+    if (restarts) warn_msg("%d worker restarts", restarts);
     server_print_stats(*cfg, sum);
     free(ws);  // LeakSanitizer checks at exit
     return 0;

@@ -54,19 +54,9 @@ void usage(FILE *out) {
 
 void add(uint64_t *counter, uint64_t n) { __atomic_fetch_add(counter, n, __ATOMIC_RELAXED); }
 
-long read_long(const char *path) {
-    FILE *f = fopen(path, "r");
-    long v = -1;
-    if (f) {
-        if (fscanf(f, "%ld", &v) != 1) v = -1;
-        fclose(f);
-    }
-    return v;
-}
-
 // Echoes until the peer closes, with blocking I/O. -t: a read or write that waits
 // that long gives up (SO_RCVTIMEO/SO_SNDTIMEO), and the connection counts as idle.
-void serve(int fd) {
+void serve_connection(int fd) {
     fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK);
     set_nodelay(fd);
     if (cfg.idle_s) {
@@ -135,7 +125,7 @@ void worker() {
                !__atomic_compare_exchange_n(&sh->peak_open, &peak, now, true, __ATOMIC_RELAXED,
                                             __ATOMIC_RELAXED)) {
         }
-        serve(fd);
+        serve_connection(fd);
         __atomic_fetch_sub(&sh->open, 1, __ATOMIC_RELAXED);
     }
 }
@@ -151,7 +141,7 @@ bool spawn(int fd) {
         if (fd < 0) worker();
         become_child();
         close(listen_fd);
-        serve(fd);
+        serve_connection(fd);
         _exit(0);
     }
     // A live (unreaped) child keeps the group's ID from being reused, so the group
@@ -185,7 +175,7 @@ void accept_all() {
             // EAGAIN (RLIMIT_NPROC, pid_max) or ENOMEM: refuse this one connection,
             // never retry it; the next connection tries fork afresh.
             if (!warned_fork)
-                warn_("fork (refusing connections while processes cannot be created)");
+                warn_errno("fork (refusing connections while processes cannot be created)");
             warned_fork = true;
             st.fork_failed++;
         }
@@ -198,7 +188,7 @@ long capacity(char *why, size_t len) {
     rlimit rl;
     long nproc = getrlimit(RLIMIT_NPROC, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY
                      ? (long)rl.rlim_cur : -1;
-    long threads_max = read_long("/proc/sys/kernel/threads-max");
+    long threads_max = proc_number("/proc/sys/kernel/threads-max", nullptr, 0);
     long tasks = -1;  // every thread on the machine: 4th field of /proc/loadavg, "1/345"
     if (FILE *f = fopen("/proc/loadavg", "r")) {
         if (fscanf(f, "%*s %*s %*s %*d/%ld", &tasks) != 1) tasks = -1;
@@ -234,7 +224,7 @@ int main(int argc, char **argv) {
     sigaddset(&chld, SIGCHLD);
     sigprocmask(SIG_BLOCK, &chld, nullptr);
 
-    pid_max = read_long("/proc/sys/kernel/pid_max");
+    pid_max = proc_number("/proc/sys/kernel/pid_max", nullptr, 0);
     if (pid_max <= 0) pid_max = 4194304;  // the kernel's largest
     sh = (Shared *)mmap(nullptr, sizeof *sh, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
     if (sh == MAP_FAILED) die_errno(EXIT_RUNTIME, "cannot allocate process state");
@@ -262,7 +252,7 @@ int main(int argc, char **argv) {
         // -w: top the workers up, at most once a wakeup, so a failing fork never spins.
         while (cfg.workers && live_count < cfg.workers && !g_stop) {
             if (!spawn(-1)) {
-                if (!warned) warn_("fork (will retry each second)");
+                if (!warned) warn_errno("fork (will retry each second)");
                 warned = true;
                 st.fork_failed++;
                 break;

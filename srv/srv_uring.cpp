@@ -203,14 +203,14 @@ void on_accept(int res, uint32_t flags) {
     else if (!(flags & IORING_CQE_F_MORE)) arm_accept();
     if (res < 0) {
         if (nofd) {
-            if (!warned) warnx_("accept: %s (refusing connections until descriptors free up)",
+            if (!warned) warn_msg("accept: %s (refusing connections until descriptors free up)",
                                 strerror(-res));
             warned = true;
             st.refused_nofd += (uint64_t)emfile_refuse(listen_fd, &reserve_fd);
             arm_listen_poll();
         } else if (res != -ECONNABORTED && res != -EPROTO && res != -EINTR && res != -EAGAIN) {
             st.err_accept++;
-            warnx_("accept: %s", strerror(-res));
+            warn_msg("accept: %s", strerror(-res));
         }
         return;
     }
