@@ -34,7 +34,8 @@ $(foreach p,$(PROGS),$(eval $(call prog_rule,$(p))))
 # _FORTIFY_SOURCE), then ASan+UBSan in build-asan/. SANITIZE=0 or SANITIZE=1 runs
 # only that one. Two tests at a time: most of the suite's time is tests waiting out
 # timeouts; tests that load the machine or time a server take a machine-wide lock
-# (test/lib.sh, load_lock), so those still run one at a time.
+# (test/lib.sh, load_lock), so those still run one at a time. A failed test gets
+# one retry; each build ends with the list of tests retried and skipped.
 CHECK_BUILDS := $(if $(SANITIZE),$(if $(filter 1,$(SANITIZE)),asan,plain),plain asan)
 check:
 	@set -e; for b in $(CHECK_BUILDS); do \
@@ -42,7 +43,10 @@ check:
 	    echo "== make check: $$b build, in $$dir/"; \
 	    cmake -S . -B $$dir -DSANITIZE=$$san >/dev/null; \
 	    cmake --build $$dir -j2; \
-	    (cd $$dir && ctest -j2 --output-on-failure --timeout 300 --repeat until-pass:2 $(CTEST_ARGS)); \
+	    rc=0; (cd $$dir && ctest -j2 --output-on-failure --timeout 300 --repeat until-pass:2 \
+	        --output-log ctest.log $(CTEST_ARGS)) || rc=$$?; \
+	    sh test/ctest_summary.sh $$dir/ctest.log $$b; \
+	    [ $$rc = 0 ] || exit $$rc; \
 	done
 
 clean:

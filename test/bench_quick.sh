@@ -1,8 +1,8 @@
 # make bench QUICK=1 end to end: the JSON parses, every strategy appears in every
 # workload, and each SVG is well-formed XML with one series per strategy.
 . "$(dirname "$0")/lib.sh"
-command -v jq >/dev/null || skip "jq is not installed"
-command -v xmllint >/dev/null || skip "xmllint is not installed (libxml2-utils)"
+need_tool jq jq
+need_tool xmllint libxml2-utils
 load_lock
 servers=$(sed -n 's/^PROGS :=//p' "$SRC/Makefile" | tr ' ' '\n' | grep '^srv_' | sort | tr '\n' ' ')
 BIN=$BIN_DIR sh "$SRC/test/bench.sh" -q -o "$T/results" >"$T/bench.log" 2>&1 || { cat "$T/bench.log"; fail "bench.sh exit status"; }

@@ -4,7 +4,7 @@
 # server that can hold it exits 0 with zeros.
 . "$(dirname "$0")/lib.sh"
 load_lock
-command -v jq >/dev/null || skip "jq is not installed (apt-get install jq)"
+need_tool jq jq
 ECHO_SERVER=$SERVER
 jqr() { jq -r "$1" "$T/report.json"; }
 

@@ -1,6 +1,6 @@
 # The progress line appears once a second on a terminal and never on a pipe or file.
 . "$(dirname "$0")/lib.sh"
-command -v script >/dev/null || skip "no script(1) to give cli_flood a terminal"
+need_tool script bsdutils
 start_server
 script -qec "$CLI -p $PORT -d 3 -c 10 2>&1 >/dev/null" /dev/null >"$T/tty.out" </dev/null ||
     fail "run on a terminal: exit status $?"

@@ -6,7 +6,7 @@
 src=$1
 : "${BIN_DIR:?BIN_DIR names the directory of the built programs}"
 export LC_ALL=C.UTF-8
-command -v man >/dev/null || skip "man(1) is not installed (apt-get install man-db)"
+need_tool man man-db
 
 mkdir "$T/src"
 cp -r "$src/Makefile" "$src/man" "$src/common" "$T/src/"

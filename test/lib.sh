@@ -39,6 +39,14 @@ skip() {
     exit 77
 }
 
+# need_tool COMMAND PACKAGE: skip without it, but fail under CI=true, where
+# test/deps.sh has installed every tool the suite uses.
+need_tool() {
+    command -v "$1" >/dev/null 2>&1 && return 0
+    [ "${CI:-}" = true ] && fail "$1 is missing under CI: test/deps.sh installs $2"
+    skip "$1 is not installed (apt-get install $2)"
+}
+
 # start_server [args...]: starts $SERVER on a port the kernel picks, waits for its
 # start line (printed once it listens) and sets PORT. With SRV_NETNS set, the server
 # runs in that network namespace (ip netns exec execs, so SRV_PID is still the server).

@@ -15,7 +15,7 @@ order="NAME|LIBRARY|SYNOPSIS|DESCRIPTION|CONTEXT|IMPLEMENTATION NOTES|RETURN VAL
 errors=0
 bad() { echo "FAIL: $page: $*" >&2; errors=$((errors + 1)); }
 
-command -v groff >/dev/null || skip "groff is not installed (apt-get install groff-base)"
+need_tool groff groff-base
 have_man=
 command -v man >/dev/null && have_man=1
 pages=$(ls "$dir"/*.[1-9] 2>/dev/null)

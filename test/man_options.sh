@@ -11,7 +11,7 @@
 prog=$1 page=$2
 name=$(basename "$prog")
 export LC_ALL=C  # getopt's messages in English
-command -v groff >/dev/null || skip "groff is not installed (apt-get install groff-base)"
+need_tool groff groff-base
 [ -f "$page" ] || fail "$name has no manual page: $page (every program in PROGS needs one)"
 
 # Prints a synopsis or usage as one line of words.

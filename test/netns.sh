@@ -9,7 +9,7 @@
 . "$(dirname "$0")/lib.sh"
 
 [ "$(id -u)" = 0 ] || skip "creating network namespaces needs root (ip netns add)"
-command -v ip >/dev/null || skip "needs ip(8) from iproute2"
+need_tool ip iproute2
 
 NS_S=c10k-srv-$$ NS_A=c10k-cliA-$$ NS_B=c10k-cliB-$$
 SRV_IP=10.201.8.1

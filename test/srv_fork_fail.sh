@@ -3,7 +3,8 @@
 # counted; the server neither dies nor spins, and serves again once children exit.
 . "$(dirname "$0")/lib.sh"
 [ "$(id -u)" = 0 ] || skip "needs root to run the server as nobody"
-command -v setpriv >/dev/null && command -v prlimit >/dev/null || skip "needs setpriv and prlimit (util-linux)"
+need_tool setpriv util-linux
+need_tool prlimit util-linux
 setpriv --reuid=nobody --regid=nogroup --clear-groups true 2>/dev/null || skip "setpriv cannot switch to nobody here"
 [ "$(pgrep -c -u nobody)" = 0 ] || skip "nobody already runs processes, which RLIMIT_NPROC would count"
 REAL=$SERVER

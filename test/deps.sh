@@ -1,0 +1,29 @@
+#!/bin/sh
+# Installs the Debian packages the test suite uses that this machine lacks:
+# .ci/run calls it before make check. Run it as root (or it only lists them).
+#   jq: JSON reports; libxml2-utils: xmllint for the charts; groff-base and
+#   man-db: the manual tests; iproute2: the network-namespace test;
+#   util-linux, bsdutils: setpriv, prlimit, script.
+set -u
+need=
+have() { command -v "$1" >/dev/null 2>&1; }
+have jq || need="$need jq"
+have xmllint || need="$need libxml2-utils"
+have groff || need="$need groff-base"
+have man || need="$need man-db"
+have ip || need="$need iproute2"
+{ have setpriv && have prlimit; } || need="$need util-linux"
+have script || need="$need bsdutils"
+have cmake || need="$need cmake"
+have g++ || need="$need g++"
+[ -z "$need" ] && { echo "deps: every tool the tests use is here"; exit 0; }
+if [ "$(id -u)" != 0 ] || ! have apt-get; then
+    echo "deps: missing:$need (install them, e.g. apt-get install$need)" >&2
+    exit 1
+fi
+echo "deps: installing$need"
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -qq && apt-get install -y -qq --no-install-recommends $need >/dev/null || {
+    echo "deps: apt-get install$need failed" >&2
+    exit 1
+}
