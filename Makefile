@@ -30,7 +30,8 @@ $(1): $(call src_of,$(1)) $(COMMON_SRCS) $(COMMON_HDRS) $(wildcard cli/*.h)
 endef
 $(foreach p,$(PROGS),$(eval $(call prog_rule,$(p))))
 
-# The whole test suite, twice, as CI runs it: the normal build in build/ (with
+# The whole test suite, twice, as CI runs it: first test/deps.sh installs the
+# Debian packages the tests use that are missing (as root), then the normal build in build/ (with
 # _FORTIFY_SOURCE), then ASan+UBSan in build-asan/. SANITIZE=0 or SANITIZE=1 runs
 # only that one. Two tests at a time: most of the suite's time is tests waiting out
 # timeouts; tests that load the machine or time a server take a machine-wide lock
@@ -38,6 +39,7 @@ $(foreach p,$(PROGS),$(eval $(call prog_rule,$(p))))
 # one retry; each build ends with the list of tests retried and skipped.
 CHECK_BUILDS := $(if $(SANITIZE),$(if $(filter 1,$(SANITIZE)),asan,plain),plain asan)
 check:
+	@sh test/deps.sh || echo "make check: tests that need the missing tools will skip (fail under CI=true)"
 	@set -e; for b in $(CHECK_BUILDS); do \
 	    if [ $$b = asan ]; then dir=build-asan san=ON; else dir=build san=OFF; fi; \
 	    echo "== make check: $$b build, in $$dir/"; \
