@@ -14,13 +14,13 @@ bool echo(int fd, Pending *p, const char *data, size_t n, ServerStats *st) {
             return false;
         }
         if (w > 0) sent = (size_t)w;
-        st->bytes_echoed += sent;
+        st->n[C_BYTES_ECHOED] += sent;
         if (sent == n) return true;
     }
     if (!p->buf) {
         p->buf = (char *)malloc(kPendCap);
         if (!p->buf) {
-            st->err_nomem++;
+            st->n[C_NOMEM]++;
             return false;
         }
     } else if (p->off + p->len + (n - sent) > kPendCap) {
@@ -49,7 +49,7 @@ bool pending_flush(int fd, Pending *p, ServerStats *st) {
             count_io_error(st, errno);
             return false;
         }
-        st->bytes_echoed += (uint64_t)n;
+        st->n[C_BYTES_ECHOED] += (uint64_t)n;
         p->off += (uint32_t)n;
         p->len -= (uint32_t)n;
     }

@@ -81,24 +81,28 @@ void server_print_start(const ServerConfig &cfg, const char *strategy, long capa
     if (cfg.workers > 0) warn_machine_limits(capacity);
 }
 
-void server_print_stats(const ServerConfig &cfg, const ServerStats &st, bool forks) {
+const CounterInfo kCounter[C_COUNT] = {
+    {"accepted", nullptr},     {"peak_open", nullptr},     {"bytes_echoed", nullptr},
+    {"idle_closed", nullptr},  {"reset", nullptr},         {"io_error", nullptr},
+    {"refused_nofd", nullptr}, {"accept_error", nullptr},  {"nomem", nullptr},
+    {"fork_failed", "srv_fork"}, {"thread_failed", "srv_thread"},
+};
+
+void server_print_stats(const ServerConfig &cfg, const ServerStats &st) {
     if (cfg.quiet) return;
-    printf("%s: stats accepted=%llu peak_open=%llu bytes_echoed=%llu idle_closed=%llu "
-           "reset=%llu io_error=%llu refused_nofd=%llu accept_error=%llu nomem=%llu",
-           g_prog, (unsigned long long)st.accepted, (unsigned long long)st.peak_open, (unsigned long long)st.bytes_echoed,
-           (unsigned long long)st.idle_closed, (unsigned long long)st.err_reset,
-           (unsigned long long)st.err_io, (unsigned long long)st.refused_nofd,
-           (unsigned long long)st.err_accept, (unsigned long long)st.err_nomem);
-    if (forks) printf(" fork_failed=%llu", (unsigned long long)st.fork_failed);
+    printf("%s: stats", g_prog);
+    for (int c = 0; c < C_COUNT; c++)
+        if (!kCounter[c].only_in || !strcmp(kCounter[c].only_in, g_prog))
+            printf(" %s=%llu", kCounter[c].name, (unsigned long long)st.n[c]);
     printf("\n");
     fflush(stdout);
 }
 
 void count_io_error(ServerStats *st, int err) {
     if (err == ECONNRESET || err == EPIPE || err == ETIMEDOUT)
-        st->err_reset++;
+        st->n[C_RESET]++;
     else
-        st->err_io++;
+        st->n[C_IO_ERROR]++;
 }
 
 int server_accept(int lfd, int *reserve_fd, ServerStats *st) {
@@ -111,9 +115,9 @@ int server_accept(int lfd, int *reserve_fd, ServerStats *st) {
         if (e == EMFILE || e == ENFILE) {
             if (!warned) warn_errno("accept (refusing connections until descriptors free up)");
             warned = true;
-            st->refused_nofd += (uint64_t)emfile_refuse(lfd, reserve_fd);
+            st->n[C_REFUSED_NOFD] += (uint64_t)emfile_refuse(lfd, reserve_fd);
         } else {
-            st->err_accept++;
+            st->n[C_ACCEPT_ERROR]++;
             warn_errno("accept");
         }
         errno = e;

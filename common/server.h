@@ -14,22 +14,32 @@ struct ServerConfig {
     int workers = 0;    // -w, where the strategy has workers
 };
 
-// Counters a server prints when it stops; key=value so scripts can read them.
+// Counters a server prints when it stops, as name=value so scripts can read them;
+// kCounter gives the names. A counter of one strategy alone is another row.
+enum Counter {
+    C_ACCEPTED, C_PEAK_OPEN, C_BYTES_ECHOED, C_IDLE_CLOSED,
+    C_RESET,          // ECONNRESET/EPIPE/ETIMEDOUT from a peer
+    C_IO_ERROR,       // any other read/write failure
+    C_REFUSED_NOFD,   // accepted and closed at once for lack of descriptors
+    C_ACCEPT_ERROR,   // accept failures other than EAGAIN/EINTR/ECONNABORTED
+    C_NOMEM,          // echo buffer could not be allocated
+    C_FORK_FAILED,    // srv_fork: connections refused because fork failed
+    C_THREAD_FAILED,  // srv_thread: connections refused because pthread_create failed
+    C_COUNT
+};
+struct CounterInfo {
+    const char *name;
+    const char *only_in;  // the one program that has it, or null: every server
+};
+extern const CounterInfo kCounter[C_COUNT];
+
 struct ServerStats {
-    uint64_t accepted = 0;
-    uint64_t open = 0, peak_open = 0;
-    uint64_t bytes_echoed = 0;
-    uint64_t idle_closed = 0;
-    uint64_t err_reset = 0;       // ECONNRESET/EPIPE from a peer
-    uint64_t err_io = 0;          // any other read/write failure
-    uint64_t refused_nofd = 0;    // accepted and closed at once for lack of descriptors
-    uint64_t err_accept = 0;      // accept failures other than EAGAIN/EINTR/ECONNABORTED
-    uint64_t err_nomem = 0;       // echo buffer could not be allocated
-    uint64_t fork_failed = 0;     // srv_fork: connections refused because fork failed
+    uint64_t n[C_COUNT] = {};
+    uint64_t open = 0;
 
     void opened() {
-        accepted++;
-        if (++open > peak_open) peak_open = open;
+        n[C_ACCEPTED]++;
+        if (++open > n[C_PEAK_OPEN]) n[C_PEAK_OPEN] = open;
     }
 };
 
@@ -40,7 +50,7 @@ void server_parse_args(int argc, char **argv, ServerConfig *cfg, bool has_worker
 // Binds the listener or exits 1 with the reason.
 int server_listen(ServerConfig *cfg, bool reuseport);
 void server_print_start(const ServerConfig &cfg, const char *strategy, long capacity);
-void server_print_stats(const ServerConfig &cfg, const ServerStats &st, bool forks = false);
+void server_print_stats(const ServerConfig &cfg, const ServerStats &st);
 // accept_nb for a listener being drained: skips aborted handshakes, refuses and
 // counts pending connections when descriptors run out (the spare-descriptor trick,
 // one warning), counts other failures. -1 means stop draining for now; errno then

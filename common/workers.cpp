@@ -21,17 +21,9 @@ struct Worker {
     time_t started;
 };
 
+// Each worker's peak_open adds up too: their sum bounds the true peak.
 void add(ServerStats *sum, const ServerStats &w) {
-    sum->accepted += w.accepted;
-    sum->peak_open += w.peak_open;  // each worker's peak: their sum bounds the true peak
-    sum->bytes_echoed += w.bytes_echoed;
-    sum->idle_closed += w.idle_closed;
-    sum->err_reset += w.err_reset;
-    sum->err_io += w.err_io;
-    sum->refused_nofd += w.refused_nofd;
-    sum->err_accept += w.err_accept;
-    sum->err_nomem += w.err_nomem;
-    sum->fork_failed += w.fork_failed;
+    for (int c = 0; c < C_COUNT; c++) sum->n[c] += w.n[c];
 }
 
 // Reads what a finished worker wrote; a crashed worker wrote nothing.

@@ -111,7 +111,7 @@ void accept_all() {
         ev.events = EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET;
         ev.data.fd = fd;
         if (fd >= max_fds || epoll_ctl(ep_fd, EPOLL_CTL_ADD, fd, &ev) != 0) {
-            st.err_accept++;
+            st.n[C_ACCEPT_ERROR]++;
             close(fd);
             continue;
         }
@@ -126,7 +126,7 @@ void close_idle() {
     for (int fd = 0; fd <= max_open_fd; fd++) {
         if (conns[fd].open && now_s - conns[fd].last_active >= (uint32_t)cfg.idle_s) {
             close_conn(fd);
-            st.idle_closed++;
+            st.n[C_IDLE_CLOSED]++;
         }
     }
 }

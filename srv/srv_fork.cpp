@@ -31,15 +31,10 @@
 
 namespace {
 
-// What children count for the parent; updated with __atomic builtins.
-struct Shared {
-    uint64_t bytes_echoed, idle_closed, err_reset, err_io;
-    uint64_t accepted, open, peak_open;  // -w mode: the workers count connections
-};
 
 ServerConfig cfg;
 ServerStats st;
-Shared *sh;
+ServerStats *sh;  // what children count for the parent, with __atomic builtins
 int listen_fd, reserve_fd;
 int lifeline[2];          // every child holds the write end: EOF when the last is gone
 sigset_t child_mask;      // the mask the children run with
@@ -77,7 +72,7 @@ void serve_connection(int fd) {
         for (ssize_t off = 0; off < n && !err;) {
             ssize_t w = write(fd, buf + off, (size_t)(n - off));
             if (w > 0) {
-                add(&sh->bytes_echoed, (uint64_t)w);
+                add(&sh->n[C_BYTES_ECHOED], (uint64_t)w);
                 off += w;
             } else if (errno != EINTR) {
                 err = errno;
@@ -86,11 +81,11 @@ void serve_connection(int fd) {
         if (err) break;
     }
     if (err == EAGAIN || err == EWOULDBLOCK)
-        add(&sh->idle_closed, 1);
+        add(&sh->n[C_IDLE_CLOSED], 1);
     else if (err == ECONNRESET || err == EPIPE || err == ETIMEDOUT)
-        add(&sh->err_reset, 1);
+        add(&sh->n[C_RESET], 1);
     else if (err)
-        add(&sh->err_io, 1);
+        add(&sh->n[C_IO_ERROR], 1);
     close(fd);
 }
 
@@ -113,16 +108,16 @@ void worker() {
         int fd = accept4(listen_fd, nullptr, nullptr, SOCK_CLOEXEC);  // blocking
         if (fd < 0) {
             if (errno != EINTR && errno != ECONNABORTED && errno != EPROTO) {
-                add(&sh->err_io, 1);
+                add(&sh->n[C_IO_ERROR], 1);
                 poll(nullptr, 0, 100);  // EMFILE and the like: pause, never spin
             }
             continue;
         }
-        add(&sh->accepted, 1);
+        add(&sh->n[C_ACCEPTED], 1);
         uint64_t now = __atomic_add_fetch(&sh->open, 1, __ATOMIC_RELAXED);
-        uint64_t peak = __atomic_load_n(&sh->peak_open, __ATOMIC_RELAXED);
+        uint64_t peak = __atomic_load_n(&sh->n[C_PEAK_OPEN], __ATOMIC_RELAXED);
         while (now > peak &&
-               !__atomic_compare_exchange_n(&sh->peak_open, &peak, now, true, __ATOMIC_RELAXED,
+               !__atomic_compare_exchange_n(&sh->n[C_PEAK_OPEN], &peak, now, true, __ATOMIC_RELAXED,
                                             __ATOMIC_RELAXED)) {
         }
         serve_connection(fd);
@@ -177,7 +172,7 @@ void accept_all() {
             if (!warned_fork)
                 warn_errno("fork (refusing connections while processes cannot be created)");
             warned_fork = true;
-            st.fork_failed++;
+            st.n[C_FORK_FAILED]++;
         }
         close(fd);
     }
@@ -226,7 +221,7 @@ int main(int argc, char **argv) {
 
     pid_max = proc_number("/proc/sys/kernel/pid_max", nullptr, 0);
     if (pid_max <= 0) pid_max = 4194304;  // the kernel's largest
-    sh = (Shared *)mmap(nullptr, sizeof *sh, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+    sh = (ServerStats *)mmap(nullptr, sizeof *sh, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
     if (sh == MAP_FAILED) die_errno(EXIT_RUNTIME, "cannot allocate process state");
     if (pipe2(lifeline, O_CLOEXEC) < 0) die_errno(EXIT_RUNTIME, "pipe");
 
@@ -254,7 +249,7 @@ int main(int argc, char **argv) {
             if (!spawn(-1)) {
                 if (!warned) warn_errno("fork (will retry each second)");
                 warned = true;
-                st.fork_failed++;
+                st.n[C_FORK_FAILED]++;
                 break;
             }
         }
@@ -268,15 +263,9 @@ int main(int argc, char **argv) {
     // Statistics first, then end the children: once 10,000 of them are dying, the
     // parent is one runnable process among them and prints only after most are gone.
     // A child may echo a few bytes more in between, uncounted.
-    if (cfg.workers) {
-        st.accepted = sh->accepted;
-        st.peak_open = sh->peak_open;
-    }
-    st.bytes_echoed = sh->bytes_echoed;
-    st.idle_closed = sh->idle_closed;
-    st.err_reset = sh->err_reset;
-    st.err_io = sh->err_io;
-    server_print_stats(cfg, st, true);
+    // The parent counts what it accepts, its children (or -w workers) the rest.
+    for (int c = 0; c < C_COUNT; c++) st.n[c] += __atomic_load_n(&sh->n[c], __ATOMIC_RELAXED);
+    server_print_stats(cfg, st);
     // One kill() for all: SIGKILL, as their SIGTERM would be (they take the default
     // action), but it needs no trip to user mode. Each dying child reaps itself
     // (SIGCHLD ignored), and the parent sleeps until the lifeline's last write end

@@ -99,7 +99,7 @@ void accept_all() {
         int fd = server_accept(listen_fd, &reserve_fd, &st);
         if (fd < 0) return;
         if (fd >= max_fds) {  // cannot happen below RLIMIT_NOFILE; never index past conns
-            st.err_accept++;
+            st.n[C_ACCEPT_ERROR]++;
             close(fd);
             continue;
         }
@@ -118,7 +118,7 @@ void close_idle() {
         int fd = pfds[i].fd;
         if (now_s - conns[fd].last_active >= (uint32_t)cfg.idle_s) {
             close_conn(fd);  // slot i now holds another connection: look at it too
-            st.idle_closed++;
+            st.n[C_IDLE_CLOSED]++;
         } else {
             i++;
         }

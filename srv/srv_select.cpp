@@ -117,7 +117,7 @@ void accept_all() {
         int fd = server_accept(listen_fd, &reserve_fd, &st);
         if (fd < 0) return;
         if (fd >= max_fds) {  // cannot happen below RLIMIT_NOFILE; never index past conns
-            st.err_accept++;
+            st.n[C_ACCEPT_ERROR]++;
             close(fd);
             continue;
         }
@@ -135,7 +135,7 @@ void close_idle() {
     for (int fd = max_open_fd; fd > listen_fd; fd--) {
         if (conns[fd].open && now_s - conns[fd].last_active >= (uint32_t)cfg.idle_s) {
             close_conn(fd);
-            st.idle_closed++;
+            st.n[C_IDLE_CLOSED]++;
         }
     }
 }

@@ -206,16 +206,16 @@ void on_accept(int res, uint32_t flags) {
             if (!warned) warn_msg("accept: %s (refusing connections until descriptors free up)",
                                 strerror(-res));
             warned = true;
-            st.refused_nofd += (uint64_t)emfile_refuse(listen_fd, &reserve_fd);
+            st.n[C_REFUSED_NOFD] += (uint64_t)emfile_refuse(listen_fd, &reserve_fd);
             arm_listen_poll();
         } else if (res != -ECONNABORTED && res != -EPROTO && res != -EINTR && res != -EAGAIN) {
-            st.err_accept++;
+            st.n[C_ACCEPT_ERROR]++;
             warn_msg("accept: %s", strerror(-res));
         }
         return;
     }
     if (res >= max_fds) {
-        st.err_accept++;
+        st.n[C_ACCEPT_ERROR]++;
         close(res);
         return;
     }
@@ -272,7 +272,7 @@ void on_send(int fd, Conn &c, int res) {
         close_conn(fd);
         return;
     }
-    st.bytes_echoed += (uint64_t)res;
+    st.n[C_BYTES_ECHOED] += (uint64_t)res;
     c.held -= (uint32_t)res;
     c.send_off += (uint32_t)res;
     if (multishot && c.send_off == buf_len[c.q_head]) {
@@ -295,7 +295,7 @@ void close_idle() {
     for (int fd = 0; fd <= max_open_fd; fd++) {
         if (conns[fd].open && now_s - conns[fd].last_active >= (uint32_t)cfg.idle_s) {
             close_conn(fd);
-            st.idle_closed++;
+            st.n[C_IDLE_CLOSED]++;
         }
     }
 }
@@ -340,7 +340,7 @@ void handle(const io_uring_cqe &cqe) {
     case OP_LISTEN:  // a connection waits while descriptors are out: refuse it
         listen_polled = false;
         if (accept_paused) {
-            st.refused_nofd += (uint64_t)emfile_refuse(listen_fd, &reserve_fd);
+            st.n[C_REFUSED_NOFD] += (uint64_t)emfile_refuse(listen_fd, &reserve_fd);
             arm_listen_poll();
         }
         break;
