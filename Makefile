@@ -1,14 +1,15 @@
 # c10k: `make` builds every program into this directory; `make check` runs the tests.
 # The program list lives here; CMakeLists.txt reads it, and both compile
 # common/*.cpp with each program, so the two builds cannot drift.
-PROGS := srv_epoll srv_select srv_poll srv_fork srv_uring cli_flood
+PROGS := srv_epoll srv_select srv_poll srv_fork srv_uring srv_thread cli_flood
 # A program of several files lists them as NAME_SRCS (CMakeLists.txt reads these too);
 # any other is the one file srv/NAME.cpp or cli/NAME.cpp.
 cli_flood_SRCS := cli/cli_flood.cpp cli/flood_loop.cpp cli/flood_held.cpp cli/flood_blocking.cpp cli/flood_report.cpp
 
 CXX ?= g++
 CXXFLAGS ?= -O2 -g
-CXXFLAGS += -std=c++17 -Wall -Wextra -Werror -fno-exceptions -fno-rtti
+CXXFLAGS += -std=c++17 -Wall -Wextra -Werror -fno-exceptions -fno-rtti -pthread
+LDFLAGS += -pthread
 ifneq ($(SANITIZE),1)
 CXXFLAGS += -D_FORTIFY_SOURCE=2
 endif
