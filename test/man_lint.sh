@@ -19,6 +19,8 @@ need_tool groff groff-base
 have_man=
 command -v man >/dev/null && have_man=1
 pages=$(ls "$dir"/*.[1-9] 2>/dev/null)
+progs=$(sed -n "s/^PROGS := //p" "$dir/../Makefile")
+[ -n "$progs" ] || { echo "FAIL: no PROGS line in $dir/../Makefile" >&2; exit 1; }
 [ -n "$pages" ] || fail "no manual pages in $dir"
 have_mandoc=
 command -v mandoc >/dev/null && have_mandoc=1
@@ -78,6 +80,11 @@ for page in $pages; do
             [ -f "$dir/$ref" ] || echo "$ref"
         done >"$T/dangling"
     [ -s "$T/dangling" ] && bad "refers to pages that do not exist: $(tr '\n' ' ' <"$T/dangling")"
+    # Every program of the Makefile's PROGS, but the page's own, is in SEE ALSO.
+    for prog in $progs; do
+        [ "$prog" = "$name" ] && continue
+        grep -qx "1 $prog" "$T/xr" || bad "SEE ALSO does not name $prog(1), which the Makefile builds"
+    done
 done
 [ $errors -eq 0 ] || exit 1
 echo "ok: $(echo "$pages" | wc -l) pages${have_mandoc:+ (with mandoc -Tlint)}"
