@@ -1,7 +1,7 @@
 // badsrv: a misbehaving echo server, to test how cli_flood reports broken servers.
 //
 //   badsrv MODE PORT    listen on 127.0.0.1:PORT (0: the kernel picks) and, per connection:
-//     close    close it at once, before the request is read
+//     close    close it once the request has arrived, unread: the kernel resets it
 //     eof      read the request line, then close without answering
 //     garbage  answer the request line with as many other bytes
 //     extra    echo the line, then more bytes than were sent
@@ -94,6 +94,10 @@ int main(int argc, char **argv) {
             int fd;
             while ((fd = accept4(lfd, nullptr, nullptr, SOCK_NONBLOCK)) >= 0) {
                 if (mode == M_CLOSE) {
+                    // Wait for the request (1 s at most), then close with it unread:
+                    // always an RST, never a FIN that raced the request.
+                    pollfd one = {fd, POLLIN, 0};
+                    poll(&one, 1, 1000);
                     close(fd);
                     continue;
                 }

@@ -45,4 +45,9 @@ kill -0 "$SRV_PID" 2>/dev/null || fail "server died"
 "$PEER" "$PORT" echo 1048576 random >"$T/echo2.out" || fail "echo after the rude ones: $(cat "$T/echo2.out")"
 stop_server || fail "server exit status $?"
 expect_eq "accepted" "$(stat_num accepted)" $((1 + 10 + 2000 + 1 + 20 + 4 + 1))
+# The 20 resets mid-echo count as resets (the non-readers may add theirs), never
+# as other I/O errors.
+r=$(stat_num reset)
+[ "$r" -ge 20 ] || fail "server counted $r resets for 20 reset clients"
+expect_eq "server io_error" "$(stat_num io_error)" 0
 echo "ok: $(cat "$T/noread.out" | tail -1) rss_growth_kb=$grow reset=$(stat_num reset) io_error=$(stat_num io_error)"

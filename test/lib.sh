@@ -13,9 +13,10 @@ cleanup() {
         pkill -KILL -P "$SRV_PID" 2>/dev/null  # forked children, where there are any
         wait "$SRV_PID" 2>/dev/null
     fi
-    # A sanitizer report from any program fails the test, whatever the checks said.
-    if grep -l -E 'ERROR: (Address|Leak)Sanitizer|runtime error:' "$T"/*.err 2>/dev/null; then
-        grep -h -A12 -E 'ERROR: (Address|Leak)Sanitizer|runtime error:' "$T"/*.err >&2
+    # A sanitizer report from any program fails the test, whatever the checks said:
+    # every file a test wrote is looked at, whatever it named its stderr.
+    if grep -r -l -E 'ERROR: (Address|Leak|Thread)Sanitizer|runtime error:|WARNING: ThreadSanitizer' "$T" 2>/dev/null; then
+        grep -r -h -A12 -E 'ERROR: (Address|Leak|Thread)Sanitizer|runtime error:|WARNING: ThreadSanitizer' "$T" >&2
         rc=1
     fi
     rm -rf "$T"

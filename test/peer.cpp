@@ -3,13 +3,15 @@
 //   peer PORT echo BYTES [OPTS]   send BYTES, check the echo byte for byte. OPTS is a
 //                                 comma list: `slow` reads in small sips through a tiny
 //                                 receive buffer (the server's writes come up short);
-//                                 `random` (seeded bytes), `zeros` (all NUL), `nonl`
+//                                 `random` (seeded bytes: the seed goes to stderr,
+//                                 PEER_SEED=N replays it), `zeros` (all NUL), `nonl`
 //                                 (no '\n' anywhere) pick the bytes (default: a hash of
 //                                 the offset that hits every value); `bytewise` makes
 //                                 every send() one byte; `drip` sends one byte, waits
 //                                 for its echo and 1 ms, then the next
 //   peer PORT halfclose BYTES     send, shutdown(SHUT_WR), expect exactly BYTES back, then EOF
-//   peer PORT reset BYTES         send, then close with SO_LINGER 0 (an RST) without reading
+//   peer PORT reset BYTES         send, wait for the echo to begin, then close with
+//                                 SO_LINGER 0 (an RST) with the rest unread
 //   peer PORT hold N SECONDS      open N connections, keep them idle, then close; counts
 //                                 the ones the server closed meanwhile
 //   peer PORT noread N SECONDS    N connections send as fast as they can and never read;
@@ -145,16 +147,29 @@ static int echo(size_t total, const char *opts, bool halfclose) {
     }
 }
 
+// Sends everything, waits until the echo has begun (the server is mid-stream,
+// with more to send), then resets. Fails if the send fell short or no byte came
+// back within 5 s: then the reset would not have hit an echo in flight.
 static int reset(size_t total) {
     int fd = dial(0);
     if (fd < 0) return result("reset", 0, 0, "connect failed");
     std::vector<unsigned char> out(total);
     for (size_t i = 0; i < total; i++) out[i] = byte_at(i);
-    ssize_t w = send(fd, out.data(), total, MSG_NOSIGNAL);
+    size_t sent = 0;
+    while (sent < total) {
+        ssize_t w = send(fd, out.data() + sent, total - sent, MSG_NOSIGNAL);
+        if (w <= 0) break;
+        sent += (size_t)w;
+    }
+    timeval tv = {5, 0};
+    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+    char b;
+    ssize_t got = recv(fd, &b, 1, 0);
     linger lg = {1, 0};
     setsockopt(fd, SOL_SOCKET, SO_LINGER, &lg, sizeof lg);
     close(fd);
-    return result("reset", w > 0 ? (size_t)w : 0, 0, nullptr);
+    const char *fail = sent < total ? "send fell short" : got != 1 ? "no echo before the reset" : nullptr;
+    return result("reset", sent, got == 1 ? 1 : 0, fail);
 }
 
 // True when the server has closed (FIN or RST) this idle connection.
@@ -237,6 +252,9 @@ int main(int argc, char **argv) {
     timespec ts;
     clock_gettime(CLOCK_REALTIME, &ts);
     seed = (uint64_t)ts.tv_nsec * 1000003u ^ (uint64_t)getpid();
+    // PEER_SEED replays the random bytes of a failed run; the seed is always told.
+    if (const char *s = getenv("PEER_SEED")) seed = strtoull(s, nullptr, 0);
+    if (strstr(argc > 4 ? argv[4] : "", "random")) fprintf(stderr, "peer: seed %llu\n", (unsigned long long)seed);
     port = atoi(argv[1]);
     const char *mode = argv[2];
     size_t n = strtoull(argv[3], nullptr, 10);

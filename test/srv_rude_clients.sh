@@ -11,4 +11,7 @@ flood -n 500 -t 10
 expect_eq "requests after the rude ones" "$(json_num succeeded "$T/report.json")" 500
 stop_server || fail "server exit status $?"
 expect_eq "server accepted" "$(stat_num accepted)" 522
+# Each reset client met the server mid-echo: one reset each, and no other error.
+expect_eq "server reset" "$(stat_num reset)" 20
+expect_eq "server io_error" "$(stat_num io_error)" 0
 echo "ok: reset=$(stat_num reset) io_error=$(stat_num io_error)"

@@ -3,8 +3,9 @@
 . "$(dirname "$0")/lib.sh"
 prog=$1
 name=$(basename "$prog")
-"$prog" -h >"$T/h.out" 2>&1 || fail "-h exit status $?"
-grep -q "^usage: $name " "$T/h.out" || fail "-h prints no usage: $(cat "$T/h.out")"
+"$prog" -h >"$T/h.out" 2>"$T/h.err" || fail "-h exit status $?"
+grep -q "^usage: $name " "$T/h.out" || fail "-h prints no usage on stdout: $(cat "$T/h.out")"
+[ -s "$T/h.err" ] && fail "-h wrote to stderr: $(cat "$T/h.err")"
 "$prog" -Z >"$T/o" 2>"$T/e"; rc=$?
 expect_eq "unknown option exit status" "$rc" 2
 grep -q "^usage: $name " "$T/e" || fail "no usage on stderr for a bad option"
