@@ -68,7 +68,8 @@ bool report_lost(const Report &r);
 
 // Text or one-line JSON.
 void print_report(FILE *out, const Report &r, bool json);
-// Parses a JSON report as print_report writes it; on failure err says where.
+// Parses a JSON report as print_report writes it; on failure err says where and
+// *r is left as it was.
 bool parse_report(const char *text, Report *r, char *err, size_t errlen);
 // Adds b to a, as if both runs had been one run from several machines at once:
 // counts and rates add up, times take the longest, histograms merge.

@@ -385,11 +385,14 @@ void restore(Histogram *out, const Saved &s) {
 
 }  // namespace
 
-bool parse_report(const char *text, Report *r, char *err, size_t errlen) {
+bool parse_report(const char *text, Report *out, char *err, size_t errlen) {
+    // Read into one's own copy: *out changes only when the whole text is good.
     static Saved lat, svc;  // 30 KiB each: not on the stack
+    static Report got;
+    Report *r = &got;
     lat = Saved{};
     svc = Saved{};
-    *r = Report{};
+    got = Report{};
     Reader rd{text, text, "", r, &lat, &svc};
     bool ok = rd.value("", 0);
     if (ok) {
@@ -405,5 +408,6 @@ bool parse_report(const char *text, Report *r, char *err, size_t errlen) {
     }
     restore(&r->latency, lat);
     restore(&r->service, svc);
+    *out = got;
     return true;
 }

@@ -77,6 +77,12 @@ int main() {
     a.wall_s = 10.5, b.wall_s = 10.25, all.wall_s = 10.5;
     a.connect_s = 0.25, b.connect_s = 0.5, all.connect_s = 0.5;
     all.reports = 2;
+    // Held connections lost, by cause: they survive JSON and add up like requests.
+    a.connect_failed = 3, a.connect_failures[F_REFUSED] = 3;
+    a.dropped = 5, a.drops[F_RESET] = 4, a.drops[F_CLOSED_EARLY] = 1;
+    b.dropped = 2, b.drops[F_CLOSED_EARLY] = 2;
+    all.connect_failed = 3, all.connect_failures[F_REFUSED] = 3;
+    all.dropped = 7, all.drops[F_RESET] = 4, all.drops[F_CLOSED_EARLY] = 3;
 
     char err[160];
     char *ja = to_json(a), *jb = to_json(b);
@@ -84,6 +90,17 @@ int main() {
     check(parse_report(jb, &rb, err, sizeof err), err);
     check(same_hist(ra.latency, a.latency), "latency histogram survives JSON");
     check(same_hist(ra.service, a.service), "service histogram survives JSON");
+    check(ra.dropped == 5 && ra.drops[F_RESET] == 4 && ra.drops[F_CLOSED_EARLY] == 1,
+          "dropped connections and their causes survive JSON");
+    check(ra.connect_failed == 3 && ra.connect_failures[F_REFUSED] == 3 && !ra.drops[F_REFUSED],
+          "connect failures and their causes survive JSON, apart from drops");
+    static Report held_ok;
+    held_ok.held = true, held_ok.succeeded = 10;
+    check(!report_lost(held_ok), "a held run that lost nothing is no loss");
+    held_ok.dropped = 1;
+    check(report_lost(held_ok), "one dropped connection, no failed request: a loss");
+    held_ok.dropped = 0, held_ok.connect_failed = 1;
+    check(report_lost(held_ok), "one connection that could not connect: a loss");
     merge_report(&ra, rb);
     check(same_hist(ra.latency, all.latency), "merged latency equals one histogram of all samples");
     check(same_hist(ra.service, all.service), "merged service equals one histogram of all samples");
@@ -91,13 +108,18 @@ int main() {
     if (strcmp(jm, jall) != 0) printf("merged:   %s\nexpected: %s\n", jm, jall);
     check(strcmp(jm, jall) == 0, "merged report prints as the report of all samples");
 
-    // Damaged input is refused with a reason, never half-read.
+    // Damaged input is refused with a reason, never half-read: the report it was to
+    // fill is what it was before, byte for byte (its JSON, histograms included).
+    char *before = to_json(ra);
     ja[strlen(ja) / 2] = '\0';
     check(!parse_report(ja, &ra, err, sizeof err) && err[0], "truncated report refused");
     check(!parse_report("{\"succeeded\":5}", &ra, err, sizeof err), "report without histogram refused");
     check(!parse_report("{\"succeeded\":1,\"histogram\":{\"count\":2,\"buckets\":[[5,1]]}}", &ra, err,
                         sizeof err),
           "histogram count mismatch refused");
+    char *after = to_json(ra);
+    check(strcmp(before, after) == 0, "a refused report leaves the target report untouched");
+    free(before), free(after);
     free(ja), free(jb), free(jm), free(jall);
     printf("%s\n", failures ? "unit_report: FAILED" : "unit_report: ok");
     return failures ? 1 : 0;
