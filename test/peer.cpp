@@ -12,8 +12,10 @@
 //   peer PORT halfclose BYTES     send, shutdown(SHUT_WR), expect exactly BYTES back, then EOF
 //   peer PORT reset BYTES         send, wait for the echo to begin, then close with
 //                                 SO_LINGER 0 (an RST) with the rest unread
-//   peer PORT hold N SECONDS      open N connections, keep them idle, then close; counts
-//                                 the ones the server closed meanwhile
+//   peer PORT hold N SECONDS [until-closed]
+//                                 open N connections, keep them idle, then close; counts
+//                                 the ones the server closed meanwhile; until-closed
+//                                 stops early once the server has closed them all
 //   peer PORT noread N SECONDS    N connections send as fast as they can and never read;
 //                                 reports how much each got into the connection
 //
@@ -179,7 +181,10 @@ static bool closed_by_server(int fd) {
     return n == 0 || (n < 0 && errno != EAGAIN);
 }
 
-static int hold(int n, int seconds) {
+// until_closed: stop as soon as the server has closed every connection, which a
+// server that forks for each may take long to do (it starts each one's timeout
+// only once its child runs).
+static int hold(int n, int seconds, bool until_closed) {
     std::vector<int> fds;
     for (int i = 0; i < n; i++) {
         int fd = dial(0);
@@ -188,7 +193,18 @@ static int hold(int n, int seconds) {
     }
     printf("peer: hold opened=%zu\n", fds.size());
     fflush(stdout);
-    sleep((unsigned)seconds);
+    double start = now_s(), end = start + seconds;
+    if (!until_closed) sleep((unsigned)seconds);
+    while (until_closed && now_s() < end) {
+        poll(nullptr, 0, 100);
+        size_t gone = 0;
+        for (int fd : fds) {
+            pollfd p = {fd, POLLIN | POLLRDHUP, 0};
+            gone += poll(&p, 1, 0) == 1;
+        }
+        if (gone == fds.size()) break;
+    }
+    if (until_closed) printf("peer: hold waited=%.1f\n", now_s() - start);
     int closed = 0;
     for (int fd : fds) {
         closed += closed_by_server(fd);
@@ -262,7 +278,8 @@ int main(int argc, char **argv) {
     if (!strcmp(mode, "echo")) return echo(n, opts, false);
     if (!strcmp(mode, "halfclose")) return echo(n, opts, true);
     if (!strcmp(mode, "reset")) return reset(n);
-    if (!strcmp(mode, "hold")) return hold((int)n, argc > 4 ? atoi(argv[4]) : 1);
+    if (!strcmp(mode, "hold"))
+        return hold((int)n, argc > 4 ? atoi(argv[4]) : 1, argc > 5 && !strcmp(argv[5], "until-closed"));
     if (!strcmp(mode, "noread")) return noread((int)n, argc > 4 ? atoi(argv[4]) : 1);
     fprintf(stderr, "peer: unknown mode %s\n", mode);
     return 2;
