@@ -8,8 +8,17 @@
 
 #include "util.h"
 
-void server_parse_args(int argc, char **argv, ServerConfig *cfg, bool has_workers,
-                       void (*usage)(FILE *)) {
+namespace {
+
+// One synopsis for every server, as in the man pages; -w only where it exists.
+void usage(FILE *out, bool has_workers) {
+    fprintf(out, "usage: %s [-hq] [-a addr] [-b backlog] [-t idle-seconds] %s[port]\n", g_prog,
+            has_workers ? "[-w workers] " : "");
+}
+
+}  // namespace
+
+void server_parse_args(int argc, char **argv, ServerConfig *cfg, bool has_workers) {
     const char *host = "127.0.0.1";
     int port = 9000;
     int ch;
@@ -21,15 +30,15 @@ void server_parse_args(int argc, char **argv, ServerConfig *cfg, bool has_worker
         case 'q': cfg->quiet = true; break;
         case 't': cfg->idle_s = (int)num_arg(optarg, 0, 86400, "idle timeout"); break;
         case 'w': cfg->workers = (int)num_arg(optarg, 0, 100000, "number of workers"); break;
-        case 'h': usage(stdout); exit(0);
-        default: usage(stderr); exit(EXIT_USAGE);
+        case 'h': usage(stdout, has_workers); exit(0);
+        default: usage(stderr, has_workers); exit(EXIT_USAGE);
         }
     }
     argc -= optind;
     argv += optind;
     if (argc > 1) {
         warn_msg("too many arguments: %s", argv[1]);
-        usage(stderr);
+        usage(stderr, has_workers);
         exit(EXIT_USAGE);
     }
     if (argc == 1) port = (int)num_arg(argv[0], 0, 65535, "port");

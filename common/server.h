@@ -44,9 +44,8 @@ struct ServerStats {
 };
 
 // Parses [-a addr] [-b backlog] [-t idle-seconds] [-q] [-w workers] [port];
-// `usage` prints the synopsis to the given stream. Exits 2 on bad usage, 0 after -h.
-void server_parse_args(int argc, char **argv, ServerConfig *cfg, bool has_workers,
-                       void (*usage)(FILE *));
+// The synopsis names g_prog. Exits 2 on bad usage, 0 after -h.
+void server_parse_args(int argc, char **argv, ServerConfig *cfg, bool has_workers);
 // Binds the listener or exits 1 with the reason.
 int server_listen(ServerConfig *cfg, bool reuseport);
 void server_print_start(const ServerConfig &cfg, const char *strategy, long capacity);

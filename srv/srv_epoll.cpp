@@ -44,9 +44,6 @@ sigset_t wait_mask;  // the stop signals unblocked, for epoll_pwait
 uint32_t now_s;
 char io_buf[64 * 1024];
 
-void usage(FILE *out) {
-    fprintf(out, "usage: srv_epoll [-hq] [-a addr] [-b backlog] [-t idle-seconds] [-w workers] [port]\n");
-}
 
 void close_conn(int fd) {
     Conn &c = conns[fd];
@@ -185,7 +182,7 @@ void serve(int lfd) {
 
 int main(int argc, char **argv) {
     g_prog = "srv_epoll";
-    server_parse_args(argc, argv, &cfg, true, usage);
+    server_parse_args(argc, argv, &cfg, true);
     max_fds = raise_fd_limit();
     setup_signals(&wait_mask);
     return serve_main(&cfg, "epoll (edge-triggered)", max_fds - 6, serve, &st);

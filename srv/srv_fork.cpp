@@ -43,9 +43,6 @@ long pid_max;
 long live_count;          // children not yet reaped: while > 0, child_group is ours
 volatile sig_atomic_t g_child;
 
-void usage(FILE *out) {
-    fprintf(out, "usage: srv_fork [-hq] [-a addr] [-b backlog] [-t idle-seconds] [-w workers] [port]\n");
-}
 
 void add(uint64_t *counter, uint64_t n) { __atomic_fetch_add(counter, n, __ATOMIC_RELAXED); }
 
@@ -204,7 +201,7 @@ long capacity(char *why, size_t len) {
 
 int main(int argc, char **argv) {
     g_prog = "srv_fork";
-    server_parse_args(argc, argv, &cfg, true, usage);
+    server_parse_args(argc, argv, &cfg, true);
     raise_fd_limit();
     sigset_t wait_mask;
     setup_signals(&wait_mask);

@@ -43,9 +43,6 @@ uint32_t now_s;
 char io_buf[64 * 1024];
 sigset_t wait_mask;  // the stop signals unblocked, for the wait
 
-void usage(FILE *out) {
-    fprintf(out, "usage: srv_poll [-hq] [-a addr] [-b backlog] [-t idle-seconds] [-w workers] [port]\n");
-}
 
 // What to wait for: more input while the echo queue has room and the peer has not
 // finished, output while bytes are queued. No POLLIN on a full queue is backpressure.
@@ -72,7 +69,7 @@ void close_conn(int fd) {
 }
 
 // Sends what is pending; false if the connection was closed.
-bool flush_pending(int fd, Conn &c) {
+bool on_writable(int fd, Conn &c) {
     if (!pending_flush(fd, &c.pend, &st) || (!c.pend.len && c.peer_done)) {
         close_conn(fd);
         return false;
@@ -162,7 +159,7 @@ void serve(int lfd) {
             Conn &c = conns[fd];
             bool alive = true;
             // ERR and HUP count as both, so the normal path meets the error.
-            if (c.pend.len && (re & (POLLOUT | POLLERR | POLLHUP))) alive = flush_pending(fd, c);
+            if (c.pend.len && (re & (POLLOUT | POLLERR | POLLHUP))) alive = on_writable(fd, c);
             if (alive && !c.peer_done && (re & (POLLIN | POLLERR | POLLHUP)))
                 alive = on_readable(fd, c);
             if (alive) {
@@ -184,7 +181,7 @@ void serve(int lfd) {
 
 int main(int argc, char **argv) {
     g_prog = "srv_poll";
-    server_parse_args(argc, argv, &cfg, true, usage);
+    server_parse_args(argc, argv, &cfg, true);
     max_fds = raise_fd_limit();
     setup_signals(&wait_mask);
     return serve_main(&cfg, "poll (compact pollfd array)", max_fds - 6, serve, &st);

@@ -44,9 +44,6 @@ sigset_t wait_mask;  // the stop signals unblocked, for the wait
 fd_mask *want_rd, *want_wr, *got_rd, *got_wr;
 int words;
 
-void usage(FILE *out) {
-    fprintf(out, "usage: srv_select [-hq] [-a addr] [-b backlog] [-t idle-seconds] [-w workers] [port]\n");
-}
 
 void grow_masks(int fd) {
     int need = fd / kBits + 1;
@@ -90,7 +87,7 @@ void close_conn(int fd) {
 }
 
 // Sends what is pending; false if the connection was closed.
-bool flush_pending(int fd, Conn &c) {
+bool on_writable(int fd, Conn &c) {
     if (!pending_flush(fd, &c.pend, &st) || (!c.pend.len && c.peer_done)) {
         close_conn(fd);
         return false;
@@ -183,7 +180,7 @@ void serve(int lfd) {
                 Conn &c = conns[fd];
                 if (!c.open) continue;
                 bool alive = true;
-                if (c.pend.len && (got_wr[w] & bit)) alive = flush_pending(fd, c);
+                if (c.pend.len && (got_wr[w] & bit)) alive = on_writable(fd, c);
                 if (alive && !c.peer_done && (got_rd[w] & bit)) alive = on_readable(fd, c);
                 if (alive) update_interest(fd, c);
             }
@@ -203,7 +200,7 @@ void serve(int lfd) {
 
 int main(int argc, char **argv) {
     g_prog = "srv_select";
-    server_parse_args(argc, argv, &cfg, true, usage);
+    server_parse_args(argc, argv, &cfg, true);
     max_fds = raise_fd_limit();
     setup_signals(&wait_mask);
     return serve_main(&cfg, "select (growing fd_mask arrays, past FD_SETSIZE)", max_fds - 6, serve, &st);

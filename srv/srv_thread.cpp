@@ -37,9 +37,6 @@ ServerStats st;  // every thread's counts, with __atomic builtins
 int listen_fd, reserve_fd;
 pthread_attr_t thread_attr;
 
-void usage(FILE *out) {
-    fprintf(out, "usage: srv_thread [-hq] [-a addr] [-b backlog] [-t idle-seconds] [-w workers] [port]\n");
-}
 
 void add(Counter c, uint64_t n) { __atomic_fetch_add(&st.n[c], n, __ATOMIC_RELAXED); }
 
@@ -173,7 +170,7 @@ long capacity(char *why, size_t len) {
 
 int main(int argc, char **argv) {
     g_prog = "srv_thread";
-    server_parse_args(argc, argv, &cfg, true, usage);
+    server_parse_args(argc, argv, &cfg, true);
     long max_fds = raise_fd_limit();
     sigset_t wait_mask;
     setup_signals(&wait_mask);  // blocked here, so in every thread started after
