@@ -40,8 +40,9 @@ pthread_attr_t thread_attr;
 
 void add(Counter c, uint64_t n) { __atomic_fetch_add(&st.n[c], n, __ATOMIC_RELAXED); }
 
+// A connection is being served: open and its peak (counted before its thread
+// starts, which may end it at once); accepted once it is sure to be served.
 void opened() {
-    add(C_ACCEPTED, 1);
     uint64_t now = __atomic_add_fetch(&st.open, 1, __ATOMIC_RELAXED);
     uint64_t peak = __atomic_load_n(&st.n[C_PEAK_OPEN], __ATOMIC_RELAXED);
     while (now > peak && !__atomic_compare_exchange_n(&st.n[C_PEAK_OPEN], &peak, now, true,
@@ -103,6 +104,7 @@ void *pool_thread(void *) {
             continue;
         }
         opened();
+        add(C_ACCEPTED, 1);
         serve_connection(fd);
     }
     return nullptr;
@@ -122,7 +124,10 @@ void accept_all() {
         if (fd < 0) return;
         opened();
         int e = start_thread(connection_thread, (void *)(intptr_t)fd);
-        if (!e) continue;
+        if (!e) {
+            add(C_ACCEPTED, 1);
+            continue;
+        }
         // EAGAIN: threads-max, RLIMIT_NPROC, vm.max_map_count or memory. Refuse this
         // one connection and go on; the next tries afresh.
         if (!warned) {
