@@ -3,7 +3,12 @@
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
+#include <fcntl.h>
 #include <sys/socket.h>
+#include <sys/time.h>
+#include <unistd.h>
+
+#include "net.h"
 
 bool echo(int fd, Pending *p, const char *data, size_t n, ServerStats *st) {
     size_t sent = 0;
@@ -60,4 +65,39 @@ bool pending_flush(int fd, Pending *p, ServerStats *st) {
 void pending_free(Pending *p) {
     free(p->buf);
     *p = Pending{};
+}
+
+void echo_blocking(int fd, int idle_s, ServerStats *st) {
+    auto add = [st](Counter c, uint64_t n) { __atomic_fetch_add(&st->n[c], n, __ATOMIC_RELAXED); };
+    fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK);
+    set_nodelay(fd);
+    if (idle_s) {
+        timeval tv = {idle_s, 0};
+        setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+        setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
+    }
+    char buf[4096];  // one page: a process or thread per connection costs what it touches
+    int err = 0;
+    for (;;) {
+        ssize_t n = recv(fd, buf, sizeof buf, 0);
+        if (n == 0) break;
+        if (n < 0) {
+            if (errno == EINTR) continue;
+            err = errno;
+            break;
+        }
+        for (ssize_t off = 0; off < n && !err;) {
+            ssize_t w = send(fd, buf + off, (size_t)(n - off), MSG_NOSIGNAL);
+            if (w > 0) {
+                add(C_BYTES_ECHOED, (uint64_t)w);
+                off += w;
+            } else if (errno != EINTR) {
+                err = errno;
+            }
+        }
+        if (err) break;
+    }
+    if (err == EAGAIN || err == EWOULDBLOCK) add(C_IDLE_CLOSED, 1);
+    else if (err) add(err == ECONNRESET || err == EPIPE || err == ETIMEDOUT ? C_RESET : C_IO_ERROR, 1);
+    close(fd);
 }

@@ -38,3 +38,9 @@ inline size_t pending_room(const Pending &p, size_t buf_size) {
 }
 
 void pending_free(Pending *p);
+
+// The blocking servers' echo (srv_fork, srv_thread): reads and writes back until
+// the peer closes, then closes fd. idle_s > 0: a read or write that waits that long
+// gives up (SO_RCVTIMEO/SO_SNDTIMEO) and counts as idle_closed. Counts with atomic
+// adds: st is shared by processes or threads.
+void echo_blocking(int fd, int idle_s, ServerStats *st);

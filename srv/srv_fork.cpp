@@ -25,6 +25,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "../common/echo.h"
 #include "../common/net.h"
 #include "../common/server.h"
 #include "../common/util.h"
@@ -45,46 +46,6 @@ volatile sig_atomic_t g_child;
 
 
 void add(uint64_t *counter, uint64_t n) { __atomic_fetch_add(counter, n, __ATOMIC_RELAXED); }
-
-// Echoes until the peer closes, with blocking I/O. -t: a read or write that waits
-// that long gives up (SO_RCVTIMEO/SO_SNDTIMEO), and the connection counts as idle.
-void serve_connection(int fd) {
-    fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK);
-    set_nodelay(fd);
-    if (cfg.idle_s) {
-        timeval tv = {cfg.idle_s, 0};
-        setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
-        setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
-    }
-    char buf[4096];  // one page: what a child costs is mostly what it touches
-    int err = 0;
-    for (;;) {
-        ssize_t n = read(fd, buf, sizeof buf);
-        if (n == 0) break;
-        if (n < 0) {
-            if (errno == EINTR) continue;
-            err = errno;
-            break;
-        }
-        for (ssize_t off = 0; off < n && !err;) {
-            ssize_t w = write(fd, buf + off, (size_t)(n - off));
-            if (w > 0) {
-                add(&sh->n[C_BYTES_ECHOED], (uint64_t)w);
-                off += w;
-            } else if (errno != EINTR) {
-                err = errno;
-            }
-        }
-        if (err) break;
-    }
-    if (err == EAGAIN || err == EWOULDBLOCK)
-        add(&sh->n[C_IDLE_CLOSED], 1);
-    else if (err == ECONNRESET || err == EPIPE || err == ETIMEDOUT)
-        add(&sh->n[C_RESET], 1);
-    else if (err)
-        add(&sh->n[C_IO_ERROR], 1);
-    close(fd);
-}
 
 // In a new child: drop what belongs to the parent, take default stop signals.
 void become_child() {
@@ -117,7 +78,7 @@ void worker() {
                !__atomic_compare_exchange_n(&sh->n[C_PEAK_OPEN], &peak, now, true, __ATOMIC_RELAXED,
                                             __ATOMIC_RELAXED)) {
         }
-        serve_connection(fd);
+        echo_blocking(fd, cfg.idle_s, sh);
         __atomic_fetch_sub(&sh->open, 1, __ATOMIC_RELAXED);
     }
 }
@@ -133,7 +94,7 @@ bool spawn(int fd) {
         if (fd < 0) worker();
         become_child();
         close(listen_fd);
-        serve_connection(fd);
+        echo_blocking(fd, cfg.idle_s, sh);
         _exit(0);
     }
     // A live (unreaped) child keeps the group's ID from being reused, so the group

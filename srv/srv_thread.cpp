@@ -22,6 +22,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "../common/echo.h"
 #include "../common/net.h"
 #include "../common/server.h"
 #include "../common/util.h"
@@ -50,40 +51,9 @@ void opened() {
     }
 }
 
-// Echoes until the peer closes, with blocking I/O. -t: a read or write that waits
-// that long gives up (SO_RCVTIMEO/SO_SNDTIMEO), and the connection counts as idle.
+// Echoes until the peer closes (blocking; -t through SO_RCVTIMEO/SO_SNDTIMEO).
 void serve_connection(int fd) {
-    fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK);
-    set_nodelay(fd);
-    if (cfg.idle_s) {
-        timeval tv = {cfg.idle_s, 0};
-        setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
-        setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
-    }
-    char buf[4096];
-    int err = 0;
-    for (;;) {
-        ssize_t n = recv(fd, buf, sizeof buf, 0);
-        if (n == 0) break;
-        if (n < 0) {
-            if (errno == EINTR) continue;
-            err = errno;
-            break;
-        }
-        for (ssize_t off = 0; off < n && !err;) {
-            ssize_t w = send(fd, buf + off, (size_t)(n - off), MSG_NOSIGNAL);
-            if (w > 0) {
-                add(C_BYTES_ECHOED, (uint64_t)w);
-                off += w;
-            } else if (errno != EINTR) {
-                err = errno;
-            }
-        }
-        if (err) break;
-    }
-    if (err == EAGAIN || err == EWOULDBLOCK) add(C_IDLE_CLOSED, 1);
-    else if (err) add(err == ECONNRESET || err == EPIPE || err == ETIMEDOUT ? C_RESET : C_IO_ERROR, 1);
-    close(fd);
+    echo_blocking(fd, cfg.idle_s, &st);
     __atomic_fetch_sub(&st.open, 1, __ATOMIC_RELAXED);
 }
 

@@ -92,6 +92,21 @@ stop_server() {
     return $rc
 }
 
+# as_nobody NPROC: from now on start_server runs $SERVER as nobody under
+# RLIMIT_NPROC NPROC (which counts that user's processes and threads). Skips, saying
+# why, where that cannot be done.
+as_nobody() {
+    [ "$(id -u)" = 0 ] || skip "needs root to run the server as nobody"
+    need_tool setpriv util-linux
+    need_tool prlimit util-linux
+    setpriv --reuid=nobody --regid=nogroup --clear-groups true 2>/dev/null || skip "setpriv cannot switch to nobody here"
+    [ "$(pgrep -c -u nobody)" = 0 ] || skip "nobody already runs processes, which RLIMIT_NPROC would count"
+    printf '#!/bin/sh\nexec prlimit --nproc=%s setpriv --reuid=nobody --regid=nogroup --clear-groups %s "$@"\n' \
+        "$1" "$SERVER" >"$T/as-nobody"
+    chmod 755 "$T/as-nobody" "$T"
+    SERVER=$T/as-nobody
+}
+
 # json_num KEY FILE: the number after "KEY": (first match) in a one-line JSON report.
 json_num() {
     grep -o "\"$1\":[0-9.]*" "$2" | head -1 | cut -d: -f2

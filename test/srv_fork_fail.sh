@@ -2,15 +2,7 @@
 # three children). Ten held connections: three are served, seven refused and
 # counted; the server neither dies nor spins, and serves again once children exit.
 . "$(dirname "$0")/lib.sh"
-[ "$(id -u)" = 0 ] || skip "needs root to run the server as nobody"
-need_tool setpriv util-linux
-need_tool prlimit util-linux
-setpriv --reuid=nobody --regid=nogroup --clear-groups true 2>/dev/null || skip "setpriv cannot switch to nobody here"
-[ "$(pgrep -c -u nobody)" = 0 ] || skip "nobody already runs processes, which RLIMIT_NPROC would count"
-REAL=$SERVER
-SERVER=$T/as-nobody
-printf '#!/bin/sh\nexec prlimit --nproc=4 setpriv --reuid=nobody --regid=nogroup --clear-groups %s "$@"\n' "$REAL" >"$SERVER"
-chmod 755 "$SERVER" "$T"
+as_nobody 4
 start_server
 "$PEER" "$PORT" hold 10 3 >"$T/hold.out" || fail "hold: $(cat "$T/hold.out")"
 sleep 0.5  # children see EOF, exit, are reaped

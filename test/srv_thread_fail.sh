@@ -2,15 +2,7 @@
 # counts threads (the main thread and three more). Ten held connections: three are
 # served, seven closed at once and counted; one warning; service resumes after.
 . "$(dirname "$0")/lib.sh"
-[ "$(id -u)" = 0 ] || skip "needs root to run the server as nobody"
-need_tool setpriv util-linux
-need_tool prlimit util-linux
-setpriv --reuid=nobody --regid=nogroup --clear-groups true 2>/dev/null || skip "setpriv cannot switch to nobody here"
-[ "$(pgrep -c -u nobody)" = 0 ] || skip "nobody already runs processes, which RLIMIT_NPROC would count"
-REAL=$SERVER
-SERVER=$T/as-nobody
-printf '#!/bin/sh\nexec prlimit --nproc=4 setpriv --reuid=nobody --regid=nogroup --clear-groups %s "$@"\n' "$REAL" >"$SERVER"
-chmod 755 "$SERVER" "$T"
+as_nobody 4
 start_server
 "$PEER" "$PORT" hold 10 3 >"$T/hold.out" || fail "hold: $(cat "$T/hold.out")"
 expect_eq "connections closed by the server" "$(peer_num closed_by_server "$T/hold.out")" 7
