@@ -78,6 +78,19 @@ start_server() {
     fail "server did not print its start line within 10 s"
 }
 
+# wait_for SECONDS WHAT COMMAND...: polls COMMAND every 50 ms until it succeeds;
+# fails the test, naming WHAT, if it has not within SECONDS. Use it instead of a
+# fixed sleep: a sleep is too short on a loaded machine and too long on an idle one.
+wait_for() {
+    local secs=$1 what=$2 i
+    shift 2
+    for ((i = 0; i < secs * 20; i++)); do
+        "$@" && return 0
+        sleep 0.05
+    done
+    fail "$what: not within $secs s"
+}
+
 # stop_server [signal]: signals the server, waits up to 5 s, returns its exit status.
 stop_server() {
     kill -"${1:-TERM}" "$SRV_PID"
