@@ -67,10 +67,25 @@ void pending_free(Pending *p) {
     *p = Pending{};
 }
 
+bool echo_read_once(int fd, EchoConn *c, char *buf, size_t buf_size, uint32_t now_s,
+                    ServerStats *st) {
+    ssize_t n = recv_echo(fd, &c->pend, buf, pending_room(c->pend, buf_size), st);
+    if (n > 0) {
+        c->last_active = now_s;
+        return true;
+    }
+    if (n < 0) return errno == EAGAIN || errno == EINTR;
+    c->peer_done = true;
+    return c->pend.len != 0;  // finish the echo first
+}
+
+bool echo_write_queued(int fd, EchoConn *c, ServerStats *st) {
+    return pending_flush(fd, &c->pend, st) && (c->pend.len || !c->peer_done);
+}
+
 void echo_blocking(int fd, int idle_s, ServerStats *st) {
     auto add = [st](Counter c, uint64_t n) { __atomic_fetch_add(&st->n[c], n, __ATOMIC_RELAXED); };
     fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK);
-    set_nodelay(fd);
     if (idle_s) {
         timeval tv = {idle_s, 0};
         setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
@@ -99,5 +114,5 @@ void echo_blocking(int fd, int idle_s, ServerStats *st) {
     }
     if (err == EAGAIN || err == EWOULDBLOCK) add(C_IDLE_CLOSED, 1);
     else if (err) add(err == ECONNRESET || err == EPIPE || err == ETIMEDOUT ? C_RESET : C_IO_ERROR, 1);
-    close(fd);
+    close_fd(fd);
 }

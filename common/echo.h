@@ -39,6 +39,30 @@ inline size_t pending_room(const Pending &p, size_t buf_size) {
 
 void pending_free(Pending *p);
 
+// A connection of the event loops, in their arrays indexed by descriptor.
+struct EchoConn {
+    Pending pend;          // unsent echo
+    uint32_t last_active;  // seconds since start, for -t
+    bool open, peer_done;
+};
+
+// For the level-triggered loops (srv_poll, srv_select), which read once per
+// wakeup and let the next wait report what is left. Whether to wait for input:
+// not once the peer has finished, nor while the queue is full (backpressure).
+inline bool echo_wants_input(const EchoConn &c) { return !c.peer_done && c.pend.len < kPendCap; }
+// One read into buf, echoed at once if nothing is queued. false: close the
+// connection (it failed, counted in st, or the peer finished and all is sent).
+bool echo_read_once(int fd, EchoConn *c, char *buf, size_t buf_size, uint32_t now_s,
+                    ServerStats *st);
+// Sends what is queued. false: close the connection (it failed, counted in st, or
+// all is sent and the peer has finished).
+bool echo_write_queued(int fd, EchoConn *c, ServerStats *st);
+
+// -t: idle_s seconds without input (0: never).
+inline bool idle_expired(const EchoConn &c, uint32_t now_s, int idle_s) {
+    return c.open && idle_s && now_s - c.last_active >= (uint32_t)idle_s;
+}
+
 // The blocking servers' echo (srv_fork, srv_thread): reads and writes back until
 // the peer closes, then closes fd. idle_s > 0: a read or write that waits that long
 // gives up (SO_RCVTIMEO/SO_SNDTIMEO) and counts as idle_closed. Counts with atomic

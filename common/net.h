@@ -47,5 +47,6 @@ int connect_nb(const Endpoint &ep, const Endpoint *src = nullptr);
 int parse_sources(const char *spec, Endpoint *out, int max, char *err);
 
 void set_nodelay(int fd);
-// Closes, treating EINTR as closed (POSIX leaves it unspecified; Linux closed it).
+// Closes a connection, treating EINTR as closed (POSIX leaves it unspecified;
+// Linux closed it). Asserts fd is not a standard stream.
 void close_fd(int fd);

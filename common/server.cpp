@@ -4,6 +4,7 @@
 #include <cstring>
 #include <cstdio>
 #include <cstdlib>
+#include <fcntl.h>
 #include <unistd.h>
 
 #include "util.h"
@@ -21,6 +22,8 @@ void usage(FILE *out, bool has_workers) {
 void server_parse_args(int argc, char **argv, ServerConfig *cfg, bool has_workers) {
     const char *host = "127.0.0.1";
     int port = 9000;
+    for (int fd = 0; fd <= 2; fd++)
+        if (fcntl(fd, F_GETFD) < 0) open("/dev/null", O_RDWR);  // takes the lowest free: fd
     int ch;
     const char *opts = has_workers ? "a:b:hqt:w:" : "a:b:hqt:";
     while ((ch = getopt(argc, argv, opts)) != -1) {
@@ -114,21 +117,41 @@ void count_io_error(ServerStats *st, int err) {
         st->n[C_IO_ERROR]++;
 }
 
-int server_accept(int lfd, int *reserve_fd, ServerStats *st) {
+bool server_admit(int fd, long max_fds, ServerStats *st) {
+    if (fd >= max_fds) {
+        st->n[C_ACCEPT_ERROR]++;
+        close_fd(fd);
+        return false;
+    }
+    set_nodelay(fd);
+    return true;
+}
+
+bool server_accept_failed(int err, int lfd, int *reserve_fd, ServerStats *st) {
     static bool warned;
+    if (err == EAGAIN || err == EINTR || err == ECONNABORTED || err == EPROTO) return false;
+    if (err == EMFILE || err == ENFILE) {
+        if (!warned) warn_msg("accept (refusing connections until descriptors free up): %s",
+                              strerror(err));
+        warned = true;
+        st->n[C_REFUSED_NOFD] += (uint64_t)emfile_refuse(lfd, reserve_fd);
+        return true;
+    }
+    st->n[C_ACCEPT_ERROR]++;
+    warn_msg("accept: %s", strerror(err));
+    return false;
+}
+
+int server_accept(int lfd, int *reserve_fd, long max_fds, ServerStats *st) {
     for (;;) {
         int fd = accept_nb(lfd);
-        if (fd >= 0 || errno == EAGAIN) return fd;
-        if (errno == ECONNABORTED || errno == EPROTO) continue;
-        int e = errno;
-        if (e == EMFILE || e == ENFILE) {
-            if (!warned) warn_errno("accept (refusing connections until descriptors free up)");
-            warned = true;
-            st->n[C_REFUSED_NOFD] += (uint64_t)emfile_refuse(lfd, reserve_fd);
-        } else {
-            st->n[C_ACCEPT_ERROR]++;
-            warn_errno("accept");
+        if (fd >= 0) {
+            if (server_admit(fd, max_fds, st)) return fd;
+            continue;
         }
+        int e = errno;
+        if (e == ECONNABORTED || e == EPROTO) continue;
+        server_accept_failed(e, lfd, reserve_fd, st);
         errno = e;
         return -1;
     }

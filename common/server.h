@@ -44,7 +44,9 @@ struct ServerStats {
 };
 
 // Parses [-a addr] [-b backlog] [-t idle-seconds] [-q] [-w workers] [port];
-// The synopsis names g_prog. Exits 2 on bad usage, 0 after -h.
+// The synopsis names g_prog. Exits 2 on bad usage, 0 after -h. Also opens
+// /dev/null on any of descriptors 0-2 that is closed, so that no socket takes a
+// standard stream's number (close_fd asserts it never closes one).
 void server_parse_args(int argc, char **argv, ServerConfig *cfg, bool has_workers);
 // Binds the listener or exits 1 with the reason.
 int server_listen(ServerConfig *cfg, bool reuseport);
@@ -52,8 +54,17 @@ void server_print_start(const ServerConfig &cfg, const char *strategy, long capa
 void server_print_stats(const ServerConfig &cfg, const ServerStats &st);
 // accept_nb for a listener being drained: skips aborted handshakes, refuses and
 // counts pending connections when descriptors run out (the spare-descriptor trick,
-// one warning), counts other failures. -1 means stop draining for now; errno then
-// says why (EAGAIN: drained; EMFILE/ENFILE: out of descriptors).
-int server_accept(int lfd, int *reserve_fd, ServerStats *st);
+// one warning), counts other failures, and admits what it returns (server_admit).
+// -1 means stop draining for now; errno then says why (EAGAIN: drained;
+// EMFILE/ENFILE: out of descriptors).
+int server_accept(int lfd, int *reserve_fd, long max_fds, ServerStats *st);
+// What a failed accept means: EAGAIN and aborted handshakes nothing; out of
+// descriptors (true), refusing the pending connections with one warning; the rest
+// an accept_error, with a warning.
+bool server_accept_failed(int err, int lfd, int *reserve_fd, ServerStats *st);
+// A new connection's descriptor, checked before a loop indexes its arrays (sized
+// max_fds) by it, and given TCP_NODELAY. A descriptor past them cannot come below
+// RLIMIT_NOFILE; it would be closed and counted as accept_error (false).
+bool server_admit(int fd, long max_fds, ServerStats *st);
 // errno of a failed read/write into the right counter.
 void count_io_error(ServerStats *st, int err);

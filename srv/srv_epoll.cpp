@@ -24,10 +24,8 @@ namespace {
 
 constexpr int kMaxEvents = 1024;
 
-struct Conn {
-    Pending pend;         // unsent echo
-    uint32_t last_active; // seconds since start, for -t
-    bool open, peer_done, paused;
+struct Conn : EchoConn {
+    bool paused;  // the queue is full: reading waits for it to drain
 };
 
 ServerConfig cfg;
@@ -59,7 +57,7 @@ void on_readable(int fd, Conn &c, bool rdhup) {
         size_t room = pending_room(c.pend, sizeof io_buf);
         ssize_t n = recv_echo(fd, &c.pend, io_buf, room, &st);
         if (n > 0) {
-            if (cfg.idle_s) c.last_active = now_s;
+            c.last_active = now_s;
             if (c.pend.len >= kPendCap) c.paused = true;
             if ((size_t)n == room) continue;
             // A short read emptied the queue. If the peer had already sent FIN when
@@ -97,19 +95,18 @@ void on_writable(int fd, Conn &c) {
 
 void accept_all() {
     for (;;) {
-        int fd = server_accept(listen_fd, &reserve_fd, &st);
+        int fd = server_accept(listen_fd, &reserve_fd, max_fds, &st);
         if (fd < 0) {
             // Without the spare, retry once a connection closes (see the loop).
             if ((errno == EMFILE || errno == ENFILE) && reserve_fd < 0) starved_at_open = st.open;
             return;
         }
-        set_nodelay(fd);
         epoll_event ev = {};
         ev.events = EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET;
         ev.data.fd = fd;
-        if (fd >= max_fds || epoll_ctl(ep_fd, EPOLL_CTL_ADD, fd, &ev) != 0) {
+        if (epoll_ctl(ep_fd, EPOLL_CTL_ADD, fd, &ev) != 0) {
             st.n[C_ACCEPT_ERROR]++;
-            close(fd);
+            close_fd(fd);
             continue;
         }
         conns[fd].open = true;
@@ -121,7 +118,7 @@ void accept_all() {
 
 void close_idle() {
     for (int fd = 0; fd <= max_open_fd; fd++) {
-        if (conns[fd].open && now_s - conns[fd].last_active >= (uint32_t)cfg.idle_s) {
+        if (idle_expired(conns[fd], now_s, cfg.idle_s)) {
             close_conn(fd);
             st.n[C_IDLE_CLOSED]++;
         }
@@ -151,7 +148,7 @@ void serve(int lfd) {
             if (errno == EINTR) continue;
             die_errno(EXIT_RUNTIME, "epoll_wait");
         }
-        if (cfg.idle_s) now_s = (uint32_t)((mono_ns() - start) / 1000000000u);
+        if (cfg.idle_s) now_s = seconds_since(start);
         for (int i = 0; i < n; i++) {
             int fd = events[i].data.fd;
             uint32_t e = events[i].events;

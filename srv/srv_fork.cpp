@@ -37,6 +37,7 @@ ServerConfig cfg;
 ServerStats st;
 ServerStats *sh;  // what children count for the parent, with __atomic builtins
 int listen_fd, reserve_fd;
+long max_fds;
 int lifeline[2];          // every child holds the write end: EOF when the last is gone
 sigset_t child_mask;      // the mask the children run with
 pid_t child_group;        // the children's process group; 0 when there are none
@@ -66,11 +67,12 @@ void worker() {
         int fd = accept4(listen_fd, nullptr, nullptr, SOCK_CLOEXEC);  // blocking
         if (fd < 0) {
             if (errno != EINTR && errno != ECONNABORTED && errno != EPROTO) {
-                add(&sh->n[C_IO_ERROR], 1);
+                add(&sh->n[C_ACCEPT_ERROR], 1);
                 poll(nullptr, 0, 100);  // EMFILE and the like: pause, never spin
             }
             continue;
         }
+        set_nodelay(fd);
         add(&sh->n[C_ACCEPTED], 1);
         uint64_t now = __atomic_add_fetch(&sh->open, 1, __ATOMIC_RELAXED);
         uint64_t peak = __atomic_load_n(&sh->n[C_PEAK_OPEN], __ATOMIC_RELAXED);
@@ -117,7 +119,7 @@ void accept_all() {
     static bool warned_fork;
     // Under a flood the queue may not drain for seconds: a stop cannot wait for it.
     while (!stop_requested()) {
-        int fd = server_accept(listen_fd, &reserve_fd, &st);
+        int fd = server_accept(listen_fd, &reserve_fd, max_fds, &st);
         if (fd < 0) return;
         // Under a steady flood the queue never drains to EAGAIN: reap as we go, or
         // exited children would pile up as zombies until fork hits pid_max.
@@ -163,7 +165,7 @@ long capacity(char *why, size_t len) {
 int main(int argc, char **argv) {
     g_prog = "srv_fork";
     server_parse_args(argc, argv, &cfg, true);
-    raise_fd_limit();
+    max_fds = raise_fd_limit();
     sigset_t wait_mask;
     setup_signals(&wait_mask);
     child_mask = wait_mask;

@@ -24,12 +24,8 @@
 
 namespace {
 
-
-struct Conn {
-    Pending pend;         // unsent echo
-    uint32_t last_active; // seconds since start, for -t
-    int slot;             // index in pfds
-    bool open, peer_done;
+struct Conn : EchoConn {
+    int slot;  // index in pfds
 };
 
 ServerConfig cfg;
@@ -48,7 +44,7 @@ sigset_t wait_mask;  // the stop signals unblocked, for the wait
 // finished, output while bytes are queued. No POLLIN on a full queue is backpressure.
 short interest(const Conn &c) {
     short ev = 0;
-    if (!c.peer_done && c.pend.len < kPendCap) ev |= POLLIN;
+    if (echo_wants_input(c)) ev |= POLLIN;
     if (c.pend.len) ev |= POLLOUT;
     return ev;
 }
@@ -68,39 +64,10 @@ void close_conn(int fd) {
     }
 }
 
-// Sends what is pending; false if the connection was closed.
-bool on_writable(int fd, Conn &c) {
-    if (!pending_flush(fd, &c.pend, &st) || (!c.pend.len && c.peer_done)) {
-        close_conn(fd);
-        return false;
-    }
-    return true;
-}
-
-// One read, echoed at once if nothing is queued; false if the connection was closed.
-bool on_readable(int fd, Conn &c) {
-    ssize_t n = recv_echo(fd, &c.pend, io_buf, pending_room(c.pend, sizeof io_buf), &st);
-    if (n > 0) {
-        if (cfg.idle_s) c.last_active = now_s;
-        return true;
-    }
-    if (n < 0 && (errno == EAGAIN || errno == EINTR)) return true;
-    if (n == 0) c.peer_done = true;
-    if (n == 0 && c.pend.len) return true;  // finish the echo first
-    close_conn(fd);
-    return false;
-}
-
 void accept_all() {
     for (;;) {
-        int fd = server_accept(listen_fd, &reserve_fd, &st);
+        int fd = server_accept(listen_fd, &reserve_fd, max_fds, &st);
         if (fd < 0) return;
-        if (fd >= max_fds) {  // cannot happen below RLIMIT_NOFILE; never index past conns
-            st.n[C_ACCEPT_ERROR]++;
-            close(fd);
-            continue;
-        }
-        set_nodelay(fd);
         Conn &c = conns[fd];
         c.open = true;
         c.last_active = now_s;
@@ -113,7 +80,7 @@ void accept_all() {
 void close_idle() {
     for (nfds_t i = 1; i < npfds;) {
         int fd = pfds[i].fd;
-        if (now_s - conns[fd].last_active >= (uint32_t)cfg.idle_s) {
+        if (idle_expired(conns[fd], now_s, cfg.idle_s)) {
             close_conn(fd);  // slot i now holds another connection: look at it too
             st.n[C_IDLE_CLOSED]++;
         } else {
@@ -142,7 +109,7 @@ void serve(int lfd) {
             if (errno == EINTR) continue;
             die_errno(EXIT_RUNTIME, "poll");
         }
-        if (cfg.idle_s) now_s = (uint32_t)((mono_ns() - start) / 1000000000u);
+        if (cfg.idle_s) now_s = seconds_since(start);
         bool listener_ready = pfds[0].revents != 0;
         if (listener_ready) ready--;
         // Stop once poll's count is used up. A closed connection's slot is refilled
@@ -159,12 +126,15 @@ void serve(int lfd) {
             Conn &c = conns[fd];
             bool alive = true;
             // ERR and HUP count as both, so the normal path meets the error.
-            if (c.pend.len && (re & (POLLOUT | POLLERR | POLLHUP))) alive = on_writable(fd, c);
+            if (c.pend.len && (re & (POLLOUT | POLLERR | POLLHUP)))
+                alive = echo_write_queued(fd, &c, &st);
             if (alive && !c.peer_done && (re & (POLLIN | POLLERR | POLLHUP)))
-                alive = on_readable(fd, c);
+                alive = echo_read_once(fd, &c, io_buf, sizeof io_buf, now_s, &st);
             if (alive) {
                 pfds[i].events = interest(c);
                 i++;
+            } else {
+                close_conn(fd);  // slot i now holds another connection: look at it too
             }
         }
         // Accept after the scan, so new slots at the end carry no stale revents.

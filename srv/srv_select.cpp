@@ -24,15 +24,9 @@ namespace {
 
 constexpr int kBits = 8 * (int)sizeof(fd_mask);
 
-struct Conn {
-    Pending pend;         // unsent echo
-    uint32_t last_active; // seconds since start, for -t
-    bool open, peer_done;
-};
-
 ServerConfig cfg;
 ServerStats st;
-Conn *conns;
+EchoConn *conns;
 long max_fds;
 int max_open_fd = -1;     // highest descriptor select() must look at
 int listen_fd, reserve_fd;
@@ -70,15 +64,15 @@ void set_bit(fd_mask *m, int fd, bool on) {
 
 // Read while the echo queue has room and the peer has not finished (no read on a
 // full queue is backpressure); write while bytes are queued.
-void update_interest(int fd, const Conn &c) {
-    set_bit(want_rd, fd, !c.peer_done && c.pend.len < kPendCap);
+void update_interest(int fd, const EchoConn &c) {
+    set_bit(want_rd, fd, echo_wants_input(c));
     set_bit(want_wr, fd, c.pend.len != 0);
 }
 
 void close_conn(int fd) {
-    Conn &c = conns[fd];
+    EchoConn &c = conns[fd];
     pending_free(&c.pend);
-    c = Conn{};
+    c = EchoConn{};
     close_fd(fd);
     set_bit(want_rd, fd, false);
     set_bit(want_wr, fd, false);
@@ -86,39 +80,10 @@ void close_conn(int fd) {
     while (max_open_fd > listen_fd && !conns[max_open_fd].open) max_open_fd--;
 }
 
-// Sends what is pending; false if the connection was closed.
-bool on_writable(int fd, Conn &c) {
-    if (!pending_flush(fd, &c.pend, &st) || (!c.pend.len && c.peer_done)) {
-        close_conn(fd);
-        return false;
-    }
-    return true;
-}
-
-// One read, echoed at once if nothing is queued; false if the connection was closed.
-bool on_readable(int fd, Conn &c) {
-    ssize_t n = recv_echo(fd, &c.pend, io_buf, pending_room(c.pend, sizeof io_buf), &st);
-    if (n > 0) {
-        if (cfg.idle_s) c.last_active = now_s;
-        return true;
-    }
-    if (n < 0 && (errno == EAGAIN || errno == EINTR)) return true;
-    if (n == 0) c.peer_done = true;
-    if (n == 0 && c.pend.len) return true;  // finish the echo first
-    close_conn(fd);
-    return false;
-}
-
 void accept_all() {
     for (;;) {
-        int fd = server_accept(listen_fd, &reserve_fd, &st);
+        int fd = server_accept(listen_fd, &reserve_fd, max_fds, &st);
         if (fd < 0) return;
-        if (fd >= max_fds) {  // cannot happen below RLIMIT_NOFILE; never index past conns
-            st.n[C_ACCEPT_ERROR]++;
-            close(fd);
-            continue;
-        }
-        set_nodelay(fd);
         grow_masks(fd);
         conns[fd].open = true;
         conns[fd].last_active = now_s;
@@ -130,7 +95,7 @@ void accept_all() {
 
 void close_idle() {
     for (int fd = max_open_fd; fd > listen_fd; fd--) {
-        if (conns[fd].open && now_s - conns[fd].last_active >= (uint32_t)cfg.idle_s) {
+        if (idle_expired(conns[fd], now_s, cfg.idle_s)) {
             close_conn(fd);
             st.n[C_IDLE_CLOSED]++;
         }
@@ -142,7 +107,7 @@ void serve(int lfd) {
     listen_fd = lfd;
     reserve_fd = reserve_fd_open();
     // calloc: pages of the array are touched only as descriptors reach them.
-    conns = (Conn *)calloc((size_t)max_fds, sizeof *conns);
+    conns = (EchoConn *)calloc((size_t)max_fds, sizeof *conns);
     if (!conns) die(EXIT_RUNTIME, "cannot allocate state for %ld descriptors", max_fds);
     grow_masks(listen_fd);
     max_open_fd = listen_fd;
@@ -163,7 +128,7 @@ void serve(int lfd) {
             if (errno == EINTR) continue;
             die_errno(EXIT_RUNTIME, "select");
         }
-        if (cfg.idle_s) now_s = (uint32_t)((mono_ns() - start) / 1000000000u);
+        if (cfg.idle_s) now_s = seconds_since(start);
         bool listener_ready = got_rd[listen_fd / kBits] & ((fd_mask)1 << (listen_fd % kBits));
         set_bit(got_rd, listen_fd, false);
         // Walk the words, a set bit at a time; closing a descriptor only clears
@@ -177,12 +142,16 @@ void serve(int lfd) {
                 bits &= bits - 1;
                 int fd = w * kBits + b;
                 fd_mask bit = (fd_mask)1 << b;
-                Conn &c = conns[fd];
+                EchoConn &c = conns[fd];
                 if (!c.open) continue;
                 bool alive = true;
-                if (c.pend.len && (got_wr[w] & bit)) alive = on_writable(fd, c);
-                if (alive && !c.peer_done && (got_rd[w] & bit)) alive = on_readable(fd, c);
-                if (alive) update_interest(fd, c);
+                if (c.pend.len && (got_wr[w] & bit)) alive = echo_write_queued(fd, &c, &st);
+                if (alive && !c.peer_done && (got_rd[w] & bit))
+                    alive = echo_read_once(fd, &c, io_buf, sizeof io_buf, now_s, &st);
+                if (alive)
+                    update_interest(fd, c);
+                else
+                    close_conn(fd);
             }
         }
         // Accept after the scan, so a new descriptor never meets a stale bit.

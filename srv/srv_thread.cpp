@@ -35,6 +35,7 @@ constexpr size_t kStack = 64 * 1024;
 ServerConfig cfg;
 ServerStats st;  // every thread's counts, with __atomic builtins
 int listen_fd, reserve_fd;
+long max_fds;
 pthread_attr_t thread_attr;
 
 
@@ -72,6 +73,7 @@ void *pool_thread(void *) {
             }
             continue;
         }
+        set_nodelay(fd);
         opened();
         add(C_ACCEPTED, 1);
         serve_connection(fd);
@@ -89,7 +91,7 @@ int start_thread(void *(*fn)(void *), void *arg) {
 void accept_all() {
     static bool warned;
     while (!stop_requested()) {
-        int fd = server_accept(listen_fd, &reserve_fd, &st);
+        int fd = server_accept(listen_fd, &reserve_fd, max_fds, &st);
         if (fd < 0) return;
         opened();
         int e = start_thread(connection_thread, (void *)(intptr_t)fd);
@@ -105,7 +107,7 @@ void accept_all() {
         }
         warned = true;
         add(C_THREAD_FAILED, 1);
-        close(fd);
+        close_fd(fd);
         __atomic_fetch_sub(&st.open, 1, __ATOMIC_RELAXED);
     }
 }
@@ -145,7 +147,7 @@ long capacity(char *why, size_t len) {
 int main(int argc, char **argv) {
     g_prog = "srv_thread";
     server_parse_args(argc, argv, &cfg, true);
-    long max_fds = raise_fd_limit();
+    max_fds = raise_fd_limit();
     sigset_t wait_mask;
     setup_signals(&wait_mask);  // blocked here, so in every thread started after
     pthread_attr_init(&thread_attr);

@@ -132,29 +132,13 @@ void close_conn(int fd) {
 }
 
 void on_accept(int res, uint32_t flags) {
-    static bool warned;
-    bool nofd = res == -EMFILE || res == -ENFILE;
-    if (nofd) accept_paused = true;
+    if (res == -EMFILE || res == -ENFILE) accept_paused = true;
     else if (!(flags & IORING_CQE_F_MORE)) arm_accept();
     if (res < 0) {
-        if (nofd) {
-            if (!warned) warn_msg("accept: %s (refusing connections until descriptors free up)",
-                                strerror(-res));
-            warned = true;
-            st.n[C_REFUSED_NOFD] += (uint64_t)emfile_refuse(listen_fd, &reserve_fd);
-            arm_listen_poll();
-        } else if (res != -ECONNABORTED && res != -EPROTO && res != -EINTR && res != -EAGAIN) {
-            st.n[C_ACCEPT_ERROR]++;
-            warn_msg("accept: %s", strerror(-res));
-        }
+        if (server_accept_failed(-res, listen_fd, &reserve_fd, &st)) arm_listen_poll();
         return;
     }
-    if (res >= max_fds) {
-        st.n[C_ACCEPT_ERROR]++;
-        close(res);
-        return;
-    }
-    set_nodelay(res);
+    if (!server_admit(res, max_fds, &st)) return;
     Conn &c = conns[res];
     c.open = true;
     c.last_active = now_s;
@@ -259,7 +243,7 @@ void handle(const io_uring_cqe &cqe) {
         break;
     }
     case OP_TICK:
-        now_s = (uint32_t)((mono_ns() - start_ns) / 1000000000u);
+        now_s = seconds_since(start_ns);
         close_idle();
         arm_tick();
         break;
