@@ -58,9 +58,24 @@ bool echo_read_once(int fd, EchoConn *c, char *buf, size_t buf_size, uint32_t no
 // all is sent and the peer has finished).
 bool echo_write_queued(int fd, EchoConn *c, ServerStats *st);
 
-// -t: idle_s seconds without input (0: never).
-inline bool idle_expired(const EchoConn &c, uint32_t now_s, int idle_s) {
+// -t: idle_s seconds without input (0: never). Conn: any loop's connection with
+// open and last_active (EchoConn, or srv_uring's own).
+template <class Conn> bool idle_expired(const Conn &c, uint32_t now_s, int idle_s) {
     return c.open && idle_s && now_s - c.last_active >= (uint32_t)idle_s;
+}
+
+// -t's scan of a loop's array indexed by descriptor, from max_fd down (so that a
+// close_conn that lowers the loop's highest descriptor is safe): closes and counts
+// every connection idle too long.
+template <class Conn, class Close>
+void close_idle_conns(Conn *conns, int max_fd, uint32_t now_s, int idle_s, ServerStats *st,
+                      Close close_conn) {
+    for (int fd = max_fd; fd >= 0; fd--) {
+        if (idle_expired(conns[fd], now_s, idle_s)) {
+            close_conn(fd);
+            st->n[C_IDLE_CLOSED]++;
+        }
+    }
 }
 
 // The blocking servers' echo (srv_fork, srv_thread): reads and writes back until

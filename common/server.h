@@ -2,8 +2,10 @@
 #pragma once
 #include <cstdint>
 #include <cstdio>
+#include <cstdlib>
 
 #include "net.h"
+#include "util.h"
 
 struct ServerConfig {
     Endpoint ep;
@@ -58,6 +60,14 @@ void server_print_stats(const ServerConfig &cfg, const ServerStats &st);
 // -1 means stop draining for now; errno then says why (EAGAIN: drained;
 // EMFILE/ENFILE: out of descriptors).
 int server_accept(int lfd, int *reserve_fd, long max_fds, ServerStats *st);
+// An array of n per-descriptor entries, or exit 1 saying so. calloc: its pages
+// are touched only as descriptors reach them, so a large limit costs nothing idle.
+template <class T> T *per_fd_array(long n) {
+    void *p = calloc((size_t)n, sizeof(T));
+    if (!p) die(EXIT_RUNTIME, "cannot allocate state for %ld descriptors", n);
+    return (T *)p;
+}
+
 // What a failed accept means: EAGAIN and aborted handshakes nothing; out of
 // descriptors (true), refusing the pending connections with one warning; the rest
 // an accept_error, with a warning.

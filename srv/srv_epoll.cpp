@@ -116,14 +116,6 @@ void accept_all() {
     }
 }
 
-void close_idle() {
-    for (int fd = 0; fd <= max_open_fd; fd++) {
-        if (idle_expired(conns[fd], now_s, cfg.idle_s)) {
-            close_conn(fd);
-            st.n[C_IDLE_CLOSED]++;
-        }
-    }
-}
 
 // One event loop on listen_fd until SIGINT/SIGTERM; counts into st.
 void serve(int lfd) {
@@ -131,9 +123,7 @@ void serve(int lfd) {
     reserve_fd = reserve_fd_open();
     ep_fd = epoll_create1(EPOLL_CLOEXEC);
     if (ep_fd < 0) die_errno(EXIT_RUNTIME, "epoll_create1");
-    // calloc: pages of the array are touched only as descriptors reach them.
-    conns = (Conn *)calloc((size_t)max_fds, sizeof *conns);
-    if (!conns) die(EXIT_RUNTIME, "cannot allocate state for %ld descriptors", max_fds);
+    conns = per_fd_array<Conn>(max_fds);
     epoll_event lev = {};
     lev.events = EPOLLIN | EPOLLET;
     lev.data.fd = listen_fd;
@@ -163,7 +153,7 @@ void serve(int lfd) {
         }
         if (cfg.idle_s && now_s != last_scan_s) {  // at most once a second
             last_scan_s = now_s;
-            close_idle();
+            close_idle_conns(conns, max_open_fd, now_s, cfg.idle_s, &st, close_conn);
         }
         if (starved_at_open && st.open < starved_at_open) {
             starved_at_open = 0;

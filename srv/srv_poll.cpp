@@ -93,10 +93,8 @@ void close_idle() {
 void serve(int lfd) {
     listen_fd = lfd;
     reserve_fd = reserve_fd_open();
-    // calloc: pages are touched only as descriptors and slots reach them.
-    conns = (Conn *)calloc((size_t)max_fds, sizeof *conns);
-    pfds = (pollfd *)calloc((size_t)max_fds + 1, sizeof *pfds);
-    if (!conns || !pfds) die(EXIT_RUNTIME, "cannot allocate state for %ld descriptors", max_fds);
+    conns = per_fd_array<Conn>(max_fds);
+    pfds = per_fd_array<pollfd>(max_fds + 1);
     pfds[0] = pollfd{listen_fd, POLLIN, 0};
     npfds = 1;
 

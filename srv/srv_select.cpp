@@ -93,22 +93,12 @@ void accept_all() {
     }
 }
 
-void close_idle() {
-    for (int fd = max_open_fd; fd > listen_fd; fd--) {
-        if (idle_expired(conns[fd], now_s, cfg.idle_s)) {
-            close_conn(fd);
-            st.n[C_IDLE_CLOSED]++;
-        }
-    }
-}
 
 // One event loop on lfd until SIGINT/SIGTERM; counts into st.
 void serve(int lfd) {
     listen_fd = lfd;
     reserve_fd = reserve_fd_open();
-    // calloc: pages of the array are touched only as descriptors reach them.
-    conns = (EchoConn *)calloc((size_t)max_fds, sizeof *conns);
-    if (!conns) die(EXIT_RUNTIME, "cannot allocate state for %ld descriptors", max_fds);
+    conns = per_fd_array<EchoConn>(max_fds);
     grow_masks(listen_fd);
     max_open_fd = listen_fd;
 
@@ -158,7 +148,7 @@ void serve(int lfd) {
         if (listener_ready) accept_all();
         if (cfg.idle_s && now_s != last_scan_s) {  // at most once a second
             last_scan_s = now_s;
-            close_idle();
+            close_idle_conns(conns, max_open_fd, now_s, cfg.idle_s, &st, close_conn);
         }
     }
     for (int fd = max_open_fd; fd > listen_fd; fd--)

@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "../common/clock.h"
+#include "../common/echo.h"
 #include "../common/net.h"
 #include "../common/server.h"
 #include "../common/uring.h"
@@ -203,14 +204,6 @@ void on_send(int fd, Conn &c, int res) {
     else maybe_recv(fd, c);
 }
 
-void close_idle() {
-    for (int fd = 0; fd <= max_open_fd; fd++) {
-        if (conns[fd].open && now_s - conns[fd].last_active >= (uint32_t)cfg.idle_s) {
-            close_conn(fd);
-            st.n[C_IDLE_CLOSED]++;
-        }
-    }
-}
 
 void arm_tick() {  // -t: a timeout completing once a second drives the idle scan
     static const __kernel_timespec one_second = {1, 0};
@@ -244,7 +237,7 @@ void handle(const io_uring_cqe &cqe) {
     }
     case OP_TICK:
         now_s = seconds_since(start_ns);
-        close_idle();
+        close_idle_conns(conns, max_open_fd, now_s, cfg.idle_s, &st, close_conn);
         arm_tick();
         break;
     case OP_SIGNAL: g_stop = 1; break;
@@ -270,10 +263,8 @@ void serve(int lfd) {
     if (!multishot) plain_bufs = (char *)uring_map((size_t)max_fds * kBufSize, -1, 0);
     reserve_fd = reserve_fd_open();
     sig_fd = uring_stop_signalfd();
-    // calloc: pages of the array are touched only as descriptors reach them.
-    conns = (Conn *)calloc((size_t)max_fds, sizeof *conns);
-    starved = (int *)calloc((size_t)max_fds, sizeof *starved);
-    if (!conns || !starved) die(EXIT_RUNTIME, "cannot allocate state for %ld descriptors", max_fds);
+    conns = per_fd_array<Conn>(max_fds);
+    starved = per_fd_array<int>(max_fds);
 
     start_ns = mono_ns();
     arm_signal();
