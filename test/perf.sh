@@ -3,26 +3,34 @@
 # loopback round-trip floor (sockperf), as ratios of interleaved runs: A B A B ...
 # Server on CPU 0, client on CPU 1. Prints a table; medians of -n pairs.
 # -s compares another server (srv_uring, say) with uv_echo instead of srv_epoll.
+# -b DIR compares with DIR/server instead of uv_echo: the A/B of a change (build
+# the old commit into DIR first).
 #
-#   test/perf.sh [-n pairs] [-d seconds] [-o file] [-s server]
+#   test/perf.sh [-n pairs] [-d seconds] [-o file] [-s server] [-b dir]
 set -u
 cd "$(dirname "$0")/.." || exit 1
-PAIRS=5 DUR=10 OUT= SERVER=srv_epoll
-while getopts "n:d:o:s:" opt; do
+PAIRS=5 DUR=10 OUT= SERVER=srv_epoll BASE=
+while getopts "n:d:o:s:b:" opt; do
     case $opt in
     n) PAIRS=$OPTARG ;;
     d) DUR=$OPTARG ;;
     o) OUT=$OPTARG ;;
     s) SERVER=$OPTARG ;;
-    *) echo "usage: test/perf.sh [-n pairs] [-d seconds] [-o file] [-s server]" >&2; exit 2 ;;
+    b) BASE=$OPTARG ;;
+    *) echo "usage: test/perf.sh [-n pairs] [-d seconds] [-o file] [-s server] [-b dir]" >&2; exit 2 ;;
     esac
 done
+OTHER=uv_echo
+if [ -n "$BASE" ]; then
+    OTHER=base
+    [ -x "$BASE/$SERVER" ] || { echo "perf: $BASE/$SERVER missing: build the baseline there" >&2; exit 1; }
+fi
 for p in srv_epoll "$SERVER" cli_flood; do [ -x "./$p" ] || { echo "perf: ./$p missing: run make" >&2; exit 1; }; done
 for tool in jq taskset strace; do
     command -v $tool >/dev/null || { echo "perf: $tool is needed: apt-get install $tool" >&2; exit 1; }
 done
 UV=${UV_ECHO:-/tmp/c10k-uv_echo}
-if [ ! -x "$UV" ]; then
+if [ "$OTHER" = uv_echo ] && [ ! -x "$UV" ]; then
     cc -O2 -o "$UV" ../shared/anchors/uv_echo.c -luv 2>/dev/null ||
         { echo "perf: cannot build the libuv anchor: apt-get install libuv1-dev, and ../shared/anchors/uv_echo.c must exist" >&2; exit 1; }
 fi
@@ -49,7 +57,9 @@ run() {
     point=$((point + 1))
     addr=127.0.0.$((point % 200 + 20))  # fresh address pair: no TIME_WAIT in the way
     port=$((20000 + point % 1000))
-    if [ "$name" != uv_echo ]; then
+    if [ "$name" = base ]; then
+        taskset -c 0 "$BASE/$SERVER" -q -a "$addr" "$port" & SRV=$!
+    elif [ "$name" != uv_echo ]; then
         taskset -c 0 "./$name" -q -a "$addr" "$port" & SRV=$!
     else
         # uv_echo listens on 127.0.0.1 only
@@ -77,11 +87,11 @@ run() {
 # pairs LABEL CLIENT-ARGS...: PAIRS interleaved runs of both servers; prints medians.
 pairs() {
     label=$1; shift
-    rm -f "$T/$SERVER" "$T/uv_echo"
-    for _ in $(seq "$PAIRS"); do run "$SERVER" "$@"; run uv_echo "$@"; done
-    e_rps=$(cut -d' ' -f2 "$T/$SERVER" | median); u_rps=$(cut -d' ' -f2 "$T/uv_echo" | median)
-    e_cpu=$(cut -d' ' -f3 "$T/$SERVER" | median); u_cpu=$(cut -d' ' -f3 "$T/uv_echo" | median)
-    e_rss=$(cut -d' ' -f6 "$T/$SERVER" | median); u_rss=$(cut -d' ' -f6 "$T/uv_echo" | median)
+    rm -f "$T/$SERVER" "$T/$OTHER"
+    for _ in $(seq "$PAIRS"); do run "$SERVER" "$@"; run "$OTHER" "$@"; done
+    e_rps=$(cut -d' ' -f2 "$T/$SERVER" | median); u_rps=$(cut -d' ' -f2 "$T/$OTHER" | median)
+    e_cpu=$(cut -d' ' -f3 "$T/$SERVER" | median); u_cpu=$(cut -d' ' -f3 "$T/$OTHER" | median)
+    e_rss=$(cut -d' ' -f6 "$T/$SERVER" | median); u_rss=$(cut -d' ' -f6 "$T/$OTHER" | median)
     e_cli=$(cut -d' ' -f4 "$T/$SERVER" | median)
     printf '| %s | %.0f | %.0f | %.2f | %.2f | %.2f | %.2f | %.2f | %s | %s |\n' "$label" "$e_rps" "$u_rps" \
         "$(echo "$e_rps / $u_rps" | bc -l)" "$e_cpu" "$u_cpu" "$(echo "$e_cpu / $u_cpu" | bc -l)" \
@@ -89,9 +99,9 @@ pairs() {
 }
 
 {
-echo "perf: $SERVER vs uv_echo (libuv), $PAIRS interleaved pairs, medians; $(date -u +%Y-%m-%dT%H:%MZ)"
+echo "perf: $SERVER vs $OTHER${BASE:+ ($BASE/$SERVER)}, $PAIRS interleaved pairs, medians; $(date -u +%Y-%m-%dT%H:%MZ)"
 echo
-echo "| load | $SERVER req/s | uv_echo req/s | ratio | $SERVER CPU us/req | uv_echo CPU us/req | CPU ratio | cli_flood/$SERVER CPU | $SERVER RSS KiB | uv_echo RSS KiB |"
+echo "| load | $SERVER req/s | $OTHER req/s | ratio | $SERVER CPU us/req | $OTHER CPU us/req | CPU ratio | cli_flood/$SERVER CPU | $SERVER RSS KiB | $OTHER RSS KiB |"
 echo "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"
 pairs "held, closed loop, 1000 conns, ${DUR} s" -c 1000 -d "$DUR"
 pairs "held, closed loop, 10000 conns, ${DUR} s" -c 10000 -d "$DUR"
@@ -99,7 +109,7 @@ pairs "one-shot, -n 100000 -c 1000" -n 100000 -c 1000
 pairs "10000 nearly idle conns (100 req/s in all), 5 s: see RSS" -c 10000 -d 5 -R 100
 
 # The rest measures srv_epoll alone.
-[ "$SERVER" = srv_epoll ] || exit 0
+[ "$SERVER" = srv_epoll ] && [ -z "$BASE" ] || exit 0
 
 # Round-trip floor: one connection, closed loop, against sockperf's TCP ping-pong.
 if command -v sockperf >/dev/null; then
