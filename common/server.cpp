@@ -11,43 +11,50 @@
 
 namespace {
 
-// One synopsis for every server, as in the man pages; -w only where it exists.
-void usage(FILE *out, bool has_workers) {
-    fprintf(out, "usage: %s [-hq] [-a addr] [-b backlog] [-t idle-seconds] %s[port]\n", g_prog,
-            has_workers ? "[-w workers] " : "");
+// One synopsis for every server, as in the man pages.
+void usage(FILE *out) {
+    fprintf(out, "usage: %s [-hq] [-a addr] [-b backlog] [-t idle-seconds] [-w workers] [port]\n",
+            g_prog);
 }
 
 }  // namespace
 
-void server_parse_args(int argc, char **argv, ServerConfig *cfg, bool has_workers) {
+void server_parse_args(int argc, char **argv, ServerConfig *cfg) {
     const char *host = "127.0.0.1";
     int port = 9000;
     for (int fd = 0; fd <= 2; fd++)
         if (fcntl(fd, F_GETFD) < 0) open("/dev/null", O_RDWR);  // takes the lowest free: fd
     int ch;
-    const char *opts = has_workers ? "a:b:hqt:w:" : "a:b:hqt:";
-    while ((ch = getopt(argc, argv, opts)) != -1) {
+    while ((ch = getopt(argc, argv, "a:b:hqt:w:")) != -1) {
         switch (ch) {
         case 'a': host = optarg; break;
         case 'b': cfg->backlog = (int)num_arg(optarg, 1, 1 << 20, "backlog"); break;
         case 'q': cfg->quiet = true; break;
         case 't': cfg->idle_s = (int)num_arg(optarg, 0, 86400, "idle timeout"); break;
         case 'w': cfg->workers = (int)num_arg(optarg, 0, 100000, "number of workers"); break;
-        case 'h': usage(stdout, has_workers); exit(0);
-        default: usage(stderr, has_workers); exit(EXIT_USAGE);
+        case 'h': usage(stdout); exit(0);
+        default: usage(stderr); exit(EXIT_USAGE);
         }
     }
     argc -= optind;
     argv += optind;
     if (argc > 1) {
         warn_msg("too many arguments: %s", argv[1]);
-        usage(stderr, has_workers);
+        usage(stderr);
         exit(EXIT_USAGE);
     }
     if (argc == 1) port = (int)num_arg(argv[0], 0, 65535, "port");
     char err[kErrLen];
     if (!resolve(host, port, &cfg->ep, err)) die(EXIT_USAGE, "-a: %s", err);
     format_endpoint(cfg->ep, cfg->addr, sizeof cfg->addr);
+}
+
+long server_init(int argc, char **argv, const char *prog, ServerConfig *cfg, sigset_t *wait_mask) {
+    g_prog = prog;
+    server_parse_args(argc, argv, cfg);
+    long max_fds = raise_fd_limit();
+    setup_signals(wait_mask);
+    return max_fds;
 }
 
 int server_listen(ServerConfig *cfg, bool reuseport) {

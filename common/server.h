@@ -49,7 +49,11 @@ struct ServerStats {
 // The synopsis names g_prog. Exits 2 on bad usage, 0 after -h. Also opens
 // /dev/null on any of descriptors 0-2 that is closed, so that no socket takes a
 // standard stream's number (close_fd asserts it never closes one).
-void server_parse_args(int argc, char **argv, ServerConfig *cfg, bool has_workers);
+void server_parse_args(int argc, char **argv, ServerConfig *cfg);
+// What every server's main does first: names the program (g_prog), parses the
+// arguments, raises RLIMIT_NOFILE and sets up the stop signals (setup_signals).
+// Returns the descriptor limit now in force.
+long server_init(int argc, char **argv, const char *prog, ServerConfig *cfg, sigset_t *wait_mask);
 // Binds the listener or exits 1 with the reason.
 int server_listen(ServerConfig *cfg, bool reuseport);
 void server_print_start(const ServerConfig &cfg, const char *strategy, long capacity);

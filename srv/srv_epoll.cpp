@@ -168,9 +168,6 @@ void serve(int lfd) {
 }  // namespace
 
 int main(int argc, char **argv) {
-    g_prog = "srv_epoll";
-    server_parse_args(argc, argv, &cfg, true);
-    max_fds = raise_fd_limit();
-    setup_signals(&wait_mask);
+    max_fds = server_init(argc, argv, "srv_epoll", &cfg, &wait_mask);
     return serve_main(&cfg, "epoll (edge-triggered)", max_fds - 6, serve, &st);
 }

@@ -163,11 +163,8 @@ long capacity(char *why, size_t len) {
 }  // namespace
 
 int main(int argc, char **argv) {
-    g_prog = "srv_fork";
-    server_parse_args(argc, argv, &cfg, true);
-    max_fds = raise_fd_limit();
     sigset_t wait_mask;
-    setup_signals(&wait_mask);
+    max_fds = server_init(argc, argv, "srv_fork", &cfg, &wait_mask);
     child_mask = wait_mask;
     struct sigaction sa = {};
     sa.sa_handler = [](int) { g_child = 1; };

@@ -148,9 +148,6 @@ void serve(int lfd) {
 }  // namespace
 
 int main(int argc, char **argv) {
-    g_prog = "srv_poll";
-    server_parse_args(argc, argv, &cfg, true);
-    max_fds = raise_fd_limit();
-    setup_signals(&wait_mask);
+    max_fds = server_init(argc, argv, "srv_poll", &cfg, &wait_mask);
     return serve_main(&cfg, "poll (compact pollfd array)", max_fds - 6, serve, &st);
 }

@@ -145,11 +145,9 @@ long capacity(char *why, size_t len) {
 }  // namespace
 
 int main(int argc, char **argv) {
-    g_prog = "srv_thread";
-    server_parse_args(argc, argv, &cfg, true);
-    max_fds = raise_fd_limit();
     sigset_t wait_mask;
-    setup_signals(&wait_mask);  // blocked here, so in every thread started after
+    // The stop signals are blocked from here on, so in every thread started after.
+    max_fds = server_init(argc, argv, "srv_thread", &cfg, &wait_mask);
     pthread_attr_init(&thread_attr);
     pthread_attr_setstacksize(&thread_attr, kStack);
     pthread_attr_setdetachstate(&thread_attr, PTHREAD_CREATE_DETACHED);

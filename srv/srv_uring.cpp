@@ -288,11 +288,8 @@ void serve(int lfd) {
 }  // namespace
 
 int main(int argc, char **argv) {
-    g_prog = "srv_uring";
-    server_parse_args(argc, argv, &cfg, true);
-    max_fds = raise_fd_limit();
     sigset_t wait_mask;
-    setup_signals(&wait_mask);
+    max_fds = server_init(argc, argv, "srv_uring", &cfg, &wait_mask);
     // This ring says which flavour the kernel offers, for the start line; a -w worker
     // sets up its own (SINGLE_ISSUER: only the task that made a ring may use it).
     // SRV_URING_PLAIN: the fallback path on a kernel that has the fast one, for tests.
