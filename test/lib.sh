@@ -3,6 +3,7 @@
 set -u
 T=$(mktemp -d "${TMPDIR:-/tmp}/c10k-test.XXXXXX")
 SRV_PID=
+SRV_SID=   # the server's session: it and every process it starts
 PORT=
 SRV_NETNS=
 
@@ -10,9 +11,10 @@ cleanup() {
     local rc=$?
     if [ -n "$SRV_PID" ] && kill -0 "$SRV_PID" 2>/dev/null; then
         kill -KILL "$SRV_PID" 2>/dev/null
-        pkill -KILL -P "$SRV_PID" 2>/dev/null  # forked children, where there are any
         wait "$SRV_PID" 2>/dev/null
     fi
+    # Children or workers, where there are any, whatever their process group.
+    [ -n "$SRV_SID" ] && pkill -KILL -s "$SRV_SID" 2>/dev/null
     # A sanitizer report from any program fails the test, whatever the checks said:
     # every file a test wrote is looked at, whatever it named its stderr.
     if grep -r -l -E 'ERROR: (Address|Leak|Thread)Sanitizer|runtime error:|WARNING: ThreadSanitizer' "$T" 2>/dev/null; then
@@ -48,8 +50,9 @@ need_tool() {
     skip "$1 is not installed (apt-get install $2)"
 }
 
-# start_server [args...]: starts $SERVER on a port the kernel picks, waits for its
-# start line (printed once it listens) and sets PORT. With SRV_NETNS set, the server
+# start_server [args...]: starts $SERVER on a port the kernel picks, in a session
+# of its own (SRV_SID, which holds every process it starts), waits for its start
+# line (printed once it listens) and sets PORT. With SRV_NETNS set, the server
 # runs in that network namespace (ip netns exec execs, so SRV_PID is still the server).
 # With SRV_NOFILE set, it runs under `ulimit -n $SRV_NOFILE` (soft and hard; the
 # subshell execs, so SRV_PID is the server).
@@ -59,12 +62,15 @@ start_server() {
     : >"$T/srv.out"
     : >"$T/srv.err"
     if [ -n "${SRV_NOFILE:-}" ]; then
-        (ulimit -n "$SRV_NOFILE" && exec ${SRV_NETNS:+ip netns exec "$SRV_NETNS"} "$SERVER" "$@" 0) \
+        (ulimit -n "$SRV_NOFILE" && exec setsid ${SRV_NETNS:+ip netns exec "$SRV_NETNS"} "$SERVER" "$@" 0) \
             >"$T/srv.out" 2>"$T/srv.err" &
     else
-        ${SRV_NETNS:+ip netns exec "$SRV_NETNS"} "$SERVER" "$@" 0 >"$T/srv.out" 2>"$T/srv.err" &
+        # setsid execs (a background job of a script leads no process group), so
+        # $! is the server.
+        setsid ${SRV_NETNS:+ip netns exec "$SRV_NETNS"} "$SERVER" "$@" 0 >"$T/srv.out" 2>"$T/srv.err" &
     fi
     SRV_PID=$!
+    SRV_SID=$SRV_PID
     for _ in $(seq 200); do
         PORT=$(sed -n 's/.*listening on .*:\([0-9][0-9]*\),.*/\1/p' "$T/srv.out")
         [ -n "$PORT" ] && return 0
@@ -79,16 +85,39 @@ start_server() {
 }
 
 # wait_for SECONDS WHAT COMMAND...: polls COMMAND every 50 ms until it succeeds;
-# fails the test, naming WHAT, if it has not within SECONDS. Use it instead of a
-# fixed sleep: a sleep is too short on a loaded machine and too long on an idle one.
+# fails the test, naming WHAT, if it has not within SECONDS (with what COMMAND last
+# wrote to $T/why, if anything). Use it instead of a fixed sleep: a sleep is too
+# short on a loaded machine and too long on an idle one.
 wait_for() {
     local secs=$1 what=$2 i
     shift 2
+    rm -f "$T/why"
     for ((i = 0; i < secs * 20; i++)); do
         "$@" && return 0
         sleep 0.05
     done
-    fail "$what: not within $secs s"
+    fail "$what: not within $secs s${T:+$([ -s "$T/why" ] && echo ": $(head -c 300 "$T/why")")}"
+}
+
+# server_strategy: the strategy the running server's start line names, such as
+# "fork (a process per connection; ...". Tests ask it what a server does rather
+# than naming servers.
+server_strategy() {
+    sed -n 's/.*, strategy \(.*\), up to .*/\1/p' "$T/srv.out"
+}
+
+# accepted_now: connections the server has accepted: established on $PORT, less
+# those still in its listen queue.
+accepted_now() {
+    local est queued
+    est=$(ss -Htn state established "( sport = :$PORT )" 2>/dev/null | wc -l)
+    queued=$(ss -Hltn "( sport = :$PORT )" 2>/dev/null | awk '{ q += $2 } END { print q + 0 }')
+    echo $((est - queued))
+}
+
+# session_left: the processes still in the server's session, one "pid stat args" a line.
+session_left() {
+    ps -s "$SRV_SID" -o pid=,stat=,args= 2>/dev/null
 }
 
 # stop_server [signal]: signals the server, waits up to 5 s, returns its exit status.
