@@ -8,6 +8,12 @@ inline uint64_t mono_ns() {
     return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
 }
 
+// Milliseconds since start_ns, for idle timeouts (-t). Wraps after 49 days;
+// differences of two readings stay right across the wrap.
+inline uint32_t ms_since(uint64_t start_ns) {
+    return (uint32_t)((mono_ns() - start_ns) / 1000000u);
+}
+
 // Wire format: CLOCK_MONOTONIC nanoseconds, ASCII decimal, then '\n'.
 // Returns the length written (at most 21 bytes: 20 digits and the newline).
 int encode_ts(uint64_t ns, char *out);

@@ -27,7 +27,7 @@ namespace {
 
 struct Conn {
     Pending pend;         // unsent echo
-    uint32_t last_active; // seconds since start, for -t
+    uint32_t last_active; // ms since start, for -t
     int slot;             // index in pfds
     bool open, peer_done;
 };
@@ -39,7 +39,7 @@ pollfd *pfds;             // pfds[0] is the listener
 nfds_t npfds;
 long max_fds;
 int listen_fd, reserve_fd;
-uint32_t now_s;
+uint32_t now_ms;
 char io_buf[64 * 1024];
 sigset_t wait_mask;  // the stop signals unblocked, for the wait
 
@@ -81,7 +81,7 @@ bool on_writable(int fd, Conn &c) {
 bool on_readable(int fd, Conn &c) {
     ssize_t n = recv_echo(fd, &c.pend, io_buf, pending_room(c.pend, sizeof io_buf), &st);
     if (n > 0) {
-        if (cfg.idle_s) c.last_active = now_s;
+        if (cfg.idle_s) c.last_active = now_ms;
         return true;
     }
     if (n < 0 && (errno == EAGAIN || errno == EINTR)) return true;
@@ -103,7 +103,7 @@ void accept_all() {
         set_nodelay(fd);
         Conn &c = conns[fd];
         c.open = true;
-        c.last_active = now_s;
+        c.last_active = now_ms;
         c.slot = (int)npfds;
         pfds[npfds++] = pollfd{fd, POLLIN, 0};  // revents 0: not looked at this round
         st.opened();
@@ -113,7 +113,7 @@ void accept_all() {
 void close_idle() {
     for (nfds_t i = 1; i < npfds;) {
         int fd = pfds[i].fd;
-        if (now_s - conns[fd].last_active >= (uint32_t)cfg.idle_s) {
+        if (now_ms - conns[fd].last_active >= (uint32_t)cfg.idle_s * 1000u) {
             close_conn(fd);  // slot i now holds another connection: look at it too
             st.n[C_IDLE_CLOSED]++;
         } else {
@@ -134,15 +134,15 @@ void serve(int lfd) {
     npfds = 1;
 
     uint64_t start = mono_ns();
-    uint32_t last_scan_s = 0;
-    timespec tick = {1, 0};
+    uint32_t last_scan_ms = 0;
+    timespec tick = {0, kIdleScanMs * 1000000L};
     while (!stop_requested()) {
         int ready = ppoll(pfds, npfds, cfg.idle_s ? &tick : nullptr, &wait_mask);
         if (ready < 0) {
             if (errno == EINTR) continue;
             die_errno(EXIT_RUNTIME, "poll");
         }
-        if (cfg.idle_s) now_s = (uint32_t)((mono_ns() - start) / 1000000000u);
+        if (cfg.idle_s) now_ms = ms_since(start);
         bool listener_ready = pfds[0].revents != 0;
         if (listener_ready) ready--;
         // Stop once poll's count is used up. A closed connection's slot is refilled
@@ -169,8 +169,8 @@ void serve(int lfd) {
         }
         // Accept after the scan, so new slots at the end carry no stale revents.
         if (listener_ready) accept_all();
-        if (cfg.idle_s && now_s != last_scan_s) {  // at most once a second
-            last_scan_s = now_s;
+        if (cfg.idle_s && now_ms - last_scan_ms >= kIdleScanMs) {
+            last_scan_ms = now_ms;
             close_idle();
         }
     }

@@ -26,7 +26,7 @@ constexpr int kBits = 8 * (int)sizeof(fd_mask);
 
 struct Conn {
     Pending pend;         // unsent echo
-    uint32_t last_active; // seconds since start, for -t
+    uint32_t last_active; // ms since start, for -t
     bool open, peer_done;
 };
 
@@ -36,7 +36,7 @@ Conn *conns;
 long max_fds;
 int max_open_fd = -1;     // highest descriptor select() must look at
 int listen_fd, reserve_fd;
-uint32_t now_s;
+uint32_t now_ms;
 char io_buf[64 * 1024];
 sigset_t wait_mask;  // the stop signals unblocked, for the wait
 
@@ -99,7 +99,7 @@ bool on_writable(int fd, Conn &c) {
 bool on_readable(int fd, Conn &c) {
     ssize_t n = recv_echo(fd, &c.pend, io_buf, pending_room(c.pend, sizeof io_buf), &st);
     if (n > 0) {
-        if (cfg.idle_s) c.last_active = now_s;
+        if (cfg.idle_s) c.last_active = now_ms;
         return true;
     }
     if (n < 0 && (errno == EAGAIN || errno == EINTR)) return true;
@@ -121,7 +121,7 @@ void accept_all() {
         set_nodelay(fd);
         grow_masks(fd);
         conns[fd].open = true;
-        conns[fd].last_active = now_s;
+        conns[fd].last_active = now_ms;
         set_bit(want_rd, fd, true);
         if (fd > max_open_fd) max_open_fd = fd;
         st.opened();
@@ -130,7 +130,7 @@ void accept_all() {
 
 void close_idle() {
     for (int fd = max_open_fd; fd > listen_fd; fd--) {
-        if (conns[fd].open && now_s - conns[fd].last_active >= (uint32_t)cfg.idle_s) {
+        if (conns[fd].open && now_ms - conns[fd].last_active >= (uint32_t)cfg.idle_s * 1000u) {
             close_conn(fd);
             st.n[C_IDLE_CLOSED]++;
         }
@@ -148,8 +148,8 @@ void serve(int lfd) {
     max_open_fd = listen_fd;
 
     uint64_t start = mono_ns();
-    uint32_t last_scan_s = 0;
-    timespec tick = {1, 0};
+    uint32_t last_scan_ms = 0;
+    timespec tick = {0, kIdleScanMs * 1000000L};
     while (!stop_requested()) {
         // Only the words covering descriptors up to max_open_fd are copied and read.
         int nfds = max_open_fd + 1;
@@ -163,7 +163,7 @@ void serve(int lfd) {
             if (errno == EINTR) continue;
             die_errno(EXIT_RUNTIME, "select");
         }
-        if (cfg.idle_s) now_s = (uint32_t)((mono_ns() - start) / 1000000000u);
+        if (cfg.idle_s) now_ms = ms_since(start);
         bool listener_ready = got_rd[listen_fd / kBits] & ((fd_mask)1 << (listen_fd % kBits));
         set_bit(got_rd, listen_fd, false);
         // Walk the words, a set bit at a time; closing a descriptor only clears
@@ -187,8 +187,8 @@ void serve(int lfd) {
         }
         // Accept after the scan, so a new descriptor never meets a stale bit.
         if (listener_ready) accept_all();
-        if (cfg.idle_s && now_s != last_scan_s) {  // at most once a second
-            last_scan_s = now_s;
+        if (cfg.idle_s && now_ms - last_scan_ms >= kIdleScanMs) {
+            last_scan_ms = now_ms;
             close_idle();
         }
     }

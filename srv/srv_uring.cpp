@@ -32,7 +32,7 @@ enum Op : uint8_t { OP_ACCEPT = 1, OP_RECV, OP_SEND, OP_TICK, OP_SIGNAL, OP_CANC
 struct Conn {
     uint32_t held;            // bytes received, not yet echoed
     uint32_t send_off;        // bytes of the head buffer already sent
-    uint32_t last_active;     // seconds since start, for -t
+    uint32_t last_active;     // ms since start, for -t
     UringBufQueue q;          // received buffers in order
     uint16_t gen;             // tells a closed connection's late completions from its successor's
     bool open, recv_armed, sending, paused, peer_done, starved;
@@ -46,7 +46,7 @@ long max_fds;
 int max_open_fd = -1;
 int listen_fd, reserve_fd, sig_fd;
 pid_t ring_pid;  // the process that set up `ring`
-uint32_t now_s;
+uint32_t now_ms;
 uint64_t start_ns;
 bool multishot;  // multishot accept and recv with provided buffers, or the fallback
 // io_uring's accept takes a descriptor before it looks for a connection, so out of
@@ -157,7 +157,7 @@ void on_accept(int res, uint32_t flags) {
     set_nodelay(res);
     Conn &c = conns[res];
     c.open = true;
-    c.last_active = now_s;
+    c.last_active = now_ms;
     c.q.head = c.q.tail = kUringNoBuf;
     if (res > max_open_fd) max_open_fd = res;
     st.opened();
@@ -167,7 +167,7 @@ void on_accept(int res, uint32_t flags) {
 void on_recv(int fd, Conn &c, int res, uint32_t flags) {
     if (!(flags & IORING_CQE_F_MORE)) c.recv_armed = false;
     if (res > 0) {
-        if (cfg.idle_s) c.last_active = now_s;
+        if (cfg.idle_s) c.last_active = now_ms;
         c.held += (uint32_t)res;
         if (multishot) {
             uint16_t bid = (uint16_t)(flags >> IORING_CQE_BUFFER_SHIFT);
@@ -221,16 +221,16 @@ void on_send(int fd, Conn &c, int res) {
 
 void close_idle() {
     for (int fd = 0; fd <= max_open_fd; fd++) {
-        if (conns[fd].open && now_s - conns[fd].last_active >= (uint32_t)cfg.idle_s) {
+        if (conns[fd].open && now_ms - conns[fd].last_active >= (uint32_t)cfg.idle_s * 1000u) {
             close_conn(fd);
             st.n[C_IDLE_CLOSED]++;
         }
     }
 }
 
-void arm_tick() {  // -t: a timeout completing once a second drives the idle scan
-    static const __kernel_timespec one_second = {1, 0};
-    uring_prep_timeout(&ring, &one_second, ud(OP_TICK, 0, 0));
+void arm_tick() {  // -t: a timeout completing every kIdleScanMs drives the idle scan
+    static const __kernel_timespec scan = {0, kIdleScanMs * 1000000LL};
+    uring_prep_timeout(&ring, &scan, ud(OP_TICK, 0, 0));
 }
 
 void arm_signal() {  // the stop signals stay blocked; the signalfd turns them into a completion
@@ -259,7 +259,6 @@ void handle(const io_uring_cqe &cqe) {
         break;
     }
     case OP_TICK:
-        now_s = (uint32_t)((mono_ns() - start_ns) / 1000000000u);
         close_idle();
         arm_tick();
         break;
@@ -298,6 +297,7 @@ void serve(int lfd) {
     while (!g_stop) {
         if (multishot) uring_bufs_publish(&pbufs);
         uring_submit_wait(&ring, 1);
+        if (cfg.idle_s) now_ms = ms_since(start_ns);  // for what this batch brings
         uring_reap(&ring, handle);
         // Starved connections get their recv back, as many as there are free buffers.
         for (unsigned budget = pbufs.n_free; n_starved > 0 && budget > 0; budget--) {
