@@ -8,9 +8,10 @@ inline uint64_t mono_ns() {
     return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
 }
 
-// Whole seconds since start_ns, for idle timeouts (-t) counted in seconds.
-inline uint32_t seconds_since(uint64_t start_ns) {
-    return (uint32_t)((mono_ns() - start_ns) / 1000000000u);
+// Milliseconds since start_ns, for idle timeouts (-t). Wraps after 49 days;
+// differences of two readings stay right across the wrap.
+inline uint32_t ms_since(uint64_t start_ns) {
+    return (uint32_t)((mono_ns() - start_ns) / 1000000u);
 }
 
 // Wire format: CLOCK_MONOTONIC nanoseconds, ASCII decimal, then '\n'.

@@ -67,11 +67,11 @@ void pending_free(Pending *p) {
     *p = Pending{};
 }
 
-bool echo_read_once(int fd, EchoConn *c, char *buf, size_t buf_size, uint32_t now_s,
+bool echo_read_once(int fd, EchoConn *c, char *buf, size_t buf_size, uint32_t now_ms,
                     ServerStats *st) {
     ssize_t n = recv_echo(fd, &c->pend, buf, pending_room(c->pend, buf_size), st);
     if (n > 0) {
-        c->last_active = now_s;
+        c->last_active = now_ms;
         return true;
     }
     if (n < 0) return errno == EAGAIN || errno == EINTR;

@@ -42,7 +42,7 @@ void pending_free(Pending *p);
 // A connection of the event loops, in their arrays indexed by descriptor.
 struct EchoConn {
     Pending pend;          // unsent echo
-    uint32_t last_active;  // seconds since start, for -t
+    uint32_t last_active;  // ms since start (ms_since), for -t
     bool open, peer_done;
 };
 
@@ -52,7 +52,7 @@ struct EchoConn {
 inline bool echo_wants_input(const EchoConn &c) { return !c.peer_done && c.pend.len < kPendCap; }
 // One read into buf, echoed at once if nothing is queued. false: close the
 // connection (it failed, counted in st, or the peer finished and all is sent).
-bool echo_read_once(int fd, EchoConn *c, char *buf, size_t buf_size, uint32_t now_s,
+bool echo_read_once(int fd, EchoConn *c, char *buf, size_t buf_size, uint32_t now_ms,
                     ServerStats *st);
 // Sends what is queued. false: close the connection (it failed, counted in st, or
 // all is sent and the peer has finished).
@@ -60,18 +60,18 @@ bool echo_write_queued(int fd, EchoConn *c, ServerStats *st);
 
 // -t: idle_s seconds without input (0: never). Conn: any loop's connection with
 // open and last_active (EchoConn, or srv_uring's own).
-template <class Conn> bool idle_expired(const Conn &c, uint32_t now_s, int idle_s) {
-    return c.open && idle_s && now_s - c.last_active >= (uint32_t)idle_s;
+template <class Conn> bool idle_expired(const Conn &c, uint32_t now_ms, int idle_s) {
+    return c.open && idle_s && now_ms - c.last_active >= (uint32_t)idle_s * 1000u;
 }
 
 // -t's scan of a loop's array indexed by descriptor, from max_fd down (so that a
 // close_conn that lowers the loop's highest descriptor is safe): closes and counts
 // every connection idle too long.
 template <class Conn, class Close>
-void close_idle_conns(Conn *conns, int max_fd, uint32_t now_s, int idle_s, ServerStats *st,
+void close_idle_conns(Conn *conns, int max_fd, uint32_t now_ms, int idle_s, ServerStats *st,
                       Close close_conn) {
     for (int fd = max_fd; fd >= 0; fd--) {
-        if (idle_expired(conns[fd], now_s, idle_s)) {
+        if (idle_expired(conns[fd], now_ms, idle_s)) {
             close_conn(fd);
             st->n[C_IDLE_CLOSED]++;
         }

@@ -35,6 +35,10 @@ struct CounterInfo {
 };
 extern const CounterInfo kCounter[C_COUNT];
 
+// -t: how often the event loops look for idle connections. Each is closed between
+// idle_s and idle_s + 0.5 s after its last input.
+constexpr uint32_t kIdleScanMs = 500;
+
 struct ServerStats {
     uint64_t n[C_COUNT] = {};
     uint64_t open = 0;

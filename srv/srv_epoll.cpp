@@ -39,7 +39,7 @@ int ep_fd, listen_fd, reserve_fd;
 // connections were open then; once fewer are, accept again.
 uint64_t starved_at_open;
 sigset_t wait_mask;  // the stop signals unblocked, for epoll_pwait
-uint32_t now_s;
+uint32_t now_ms;
 char io_buf[64 * 1024];
 
 
@@ -57,7 +57,7 @@ void on_readable(int fd, Conn &c, bool rdhup) {
         size_t room = pending_room(c.pend, sizeof io_buf);
         ssize_t n = recv_echo(fd, &c.pend, io_buf, room, &st);
         if (n > 0) {
-            c.last_active = now_s;
+            c.last_active = now_ms;
             if (c.pend.len >= kPendCap) c.paused = true;
             if ((size_t)n == room) continue;
             // A short read emptied the queue. If the peer had already sent FIN when
@@ -110,7 +110,7 @@ void accept_all() {
             continue;
         }
         conns[fd].open = true;
-        conns[fd].last_active = now_s;
+        conns[fd].last_active = now_ms;
         if (fd > max_open_fd) max_open_fd = fd;
         st.opened();
     }
@@ -130,15 +130,15 @@ void serve(int lfd) {
     if (epoll_ctl(ep_fd, EPOLL_CTL_ADD, listen_fd, &lev) != 0) die_errno(EXIT_RUNTIME, "epoll_ctl");
 
     uint64_t start = mono_ns();
-    uint32_t last_scan_s = 0;
+    uint32_t last_scan_ms = 0;
     static epoll_event events[kMaxEvents];
     while (!stop_requested()) {
-        int n = epoll_pwait(ep_fd, events, kMaxEvents, cfg.idle_s ? 1000 : -1, &wait_mask);
+        int n = epoll_pwait(ep_fd, events, kMaxEvents, cfg.idle_s ? (int)kIdleScanMs : -1, &wait_mask);
         if (n < 0) {
             if (errno == EINTR) continue;
             die_errno(EXIT_RUNTIME, "epoll_wait");
         }
-        if (cfg.idle_s) now_s = seconds_since(start);
+        if (cfg.idle_s) now_ms = ms_since(start);
         for (int i = 0; i < n; i++) {
             int fd = events[i].data.fd;
             uint32_t e = events[i].events;
@@ -151,9 +151,9 @@ void serve(int lfd) {
             if (c.open && (e & (EPOLLIN | EPOLLRDHUP | EPOLLERR | EPOLLHUP)))
                 on_readable(fd, c, e & EPOLLRDHUP);
         }
-        if (cfg.idle_s && now_s != last_scan_s) {  // at most once a second
-            last_scan_s = now_s;
-            close_idle_conns(conns, max_open_fd, now_s, cfg.idle_s, &st, close_conn);
+        if (cfg.idle_s && now_ms - last_scan_ms >= kIdleScanMs) {
+            last_scan_ms = now_ms;
+            close_idle_conns(conns, max_open_fd, now_ms, cfg.idle_s, &st, close_conn);
         }
         if (starved_at_open && st.open < starved_at_open) {
             starved_at_open = 0;

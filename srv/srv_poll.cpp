@@ -35,7 +35,7 @@ pollfd *pfds;             // pfds[0] is the listener
 nfds_t npfds;
 long max_fds;
 int listen_fd, reserve_fd;
-uint32_t now_s;
+uint32_t now_ms;
 char io_buf[64 * 1024];
 sigset_t wait_mask;  // the stop signals unblocked, for the wait
 
@@ -70,7 +70,7 @@ void accept_all() {
         if (fd < 0) return;
         Conn &c = conns[fd];
         c.open = true;
-        c.last_active = now_s;
+        c.last_active = now_ms;
         c.slot = (int)npfds;
         pfds[npfds++] = pollfd{fd, POLLIN, 0};  // revents 0: not looked at this round
         st.opened();
@@ -80,7 +80,7 @@ void accept_all() {
 void close_idle() {
     for (nfds_t i = 1; i < npfds;) {
         int fd = pfds[i].fd;
-        if (idle_expired(conns[fd], now_s, cfg.idle_s)) {
+        if (idle_expired(conns[fd], now_ms, cfg.idle_s)) {
             close_conn(fd);  // slot i now holds another connection: look at it too
             st.n[C_IDLE_CLOSED]++;
         } else {
@@ -99,15 +99,15 @@ void serve(int lfd) {
     npfds = 1;
 
     uint64_t start = mono_ns();
-    uint32_t last_scan_s = 0;
-    timespec tick = {1, 0};
+    uint32_t last_scan_ms = 0;
+    timespec tick = {0, kIdleScanMs * 1000000L};
     while (!stop_requested()) {
         int ready = ppoll(pfds, npfds, cfg.idle_s ? &tick : nullptr, &wait_mask);
         if (ready < 0) {
             if (errno == EINTR) continue;
             die_errno(EXIT_RUNTIME, "poll");
         }
-        if (cfg.idle_s) now_s = seconds_since(start);
+        if (cfg.idle_s) now_ms = ms_since(start);
         bool listener_ready = pfds[0].revents != 0;
         if (listener_ready) ready--;
         // Stop once poll's count is used up. A closed connection's slot is refilled
@@ -127,7 +127,7 @@ void serve(int lfd) {
             if (c.pend.len && (re & (POLLOUT | POLLERR | POLLHUP)))
                 alive = echo_write_queued(fd, &c, &st);
             if (alive && !c.peer_done && (re & (POLLIN | POLLERR | POLLHUP)))
-                alive = echo_read_once(fd, &c, io_buf, sizeof io_buf, now_s, &st);
+                alive = echo_read_once(fd, &c, io_buf, sizeof io_buf, now_ms, &st);
             if (alive) {
                 pfds[i].events = interest(c);
                 i++;
@@ -137,8 +137,8 @@ void serve(int lfd) {
         }
         // Accept after the scan, so new slots at the end carry no stale revents.
         if (listener_ready) accept_all();
-        if (cfg.idle_s && now_s != last_scan_s) {  // at most once a second
-            last_scan_s = now_s;
+        if (cfg.idle_s && now_ms - last_scan_ms >= kIdleScanMs) {
+            last_scan_ms = now_ms;
             close_idle();
         }
     }

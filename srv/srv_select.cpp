@@ -30,7 +30,7 @@ EchoConn *conns;
 long max_fds;
 int max_open_fd = -1;     // highest descriptor select() must look at
 int listen_fd, reserve_fd;
-uint32_t now_s;
+uint32_t now_ms;
 char io_buf[64 * 1024];
 sigset_t wait_mask;  // the stop signals unblocked, for the wait
 
@@ -86,7 +86,7 @@ void accept_all() {
         if (fd < 0) return;
         grow_masks(fd);
         conns[fd].open = true;
-        conns[fd].last_active = now_s;
+        conns[fd].last_active = now_ms;
         set_bit(want_rd, fd, true);
         if (fd > max_open_fd) max_open_fd = fd;
         st.opened();
@@ -103,8 +103,8 @@ void serve(int lfd) {
     max_open_fd = listen_fd;
 
     uint64_t start = mono_ns();
-    uint32_t last_scan_s = 0;
-    timespec tick = {1, 0};
+    uint32_t last_scan_ms = 0;
+    timespec tick = {0, kIdleScanMs * 1000000L};
     while (!stop_requested()) {
         // Only the words covering descriptors up to max_open_fd are copied and read.
         int nfds = max_open_fd + 1;
@@ -118,7 +118,7 @@ void serve(int lfd) {
             if (errno == EINTR) continue;
             die_errno(EXIT_RUNTIME, "select");
         }
-        if (cfg.idle_s) now_s = seconds_since(start);
+        if (cfg.idle_s) now_ms = ms_since(start);
         bool listener_ready = got_rd[listen_fd / kBits] & ((fd_mask)1 << (listen_fd % kBits));
         set_bit(got_rd, listen_fd, false);
         // Walk the words, a set bit at a time; closing a descriptor only clears
@@ -137,7 +137,7 @@ void serve(int lfd) {
                 bool alive = true;
                 if (c.pend.len && (got_wr[w] & bit)) alive = echo_write_queued(fd, &c, &st);
                 if (alive && !c.peer_done && (got_rd[w] & bit))
-                    alive = echo_read_once(fd, &c, io_buf, sizeof io_buf, now_s, &st);
+                    alive = echo_read_once(fd, &c, io_buf, sizeof io_buf, now_ms, &st);
                 if (alive)
                     update_interest(fd, c);
                 else
@@ -146,9 +146,9 @@ void serve(int lfd) {
         }
         // Accept after the scan, so a new descriptor never meets a stale bit.
         if (listener_ready) accept_all();
-        if (cfg.idle_s && now_s != last_scan_s) {  // at most once a second
-            last_scan_s = now_s;
-            close_idle_conns(conns, max_open_fd, now_s, cfg.idle_s, &st, close_conn);
+        if (cfg.idle_s && now_ms - last_scan_ms >= kIdleScanMs) {
+            last_scan_ms = now_ms;
+            close_idle_conns(conns, max_open_fd, now_ms, cfg.idle_s, &st, close_conn);
         }
     }
     for (int fd = max_open_fd; fd > listen_fd; fd--)

@@ -33,7 +33,7 @@ enum Op : uint8_t { OP_ACCEPT = 1, OP_RECV, OP_SEND, OP_TICK, OP_SIGNAL, OP_CANC
 struct Conn {
     uint32_t held;            // bytes received, not yet echoed
     uint32_t send_off;        // bytes of the head buffer already sent
-    uint32_t last_active;     // seconds since start, for -t
+    uint32_t last_active;     // ms since start (ms_since), for -t
     UringBufQueue q;          // received buffers in order
     uint16_t gen;             // tells a closed connection's late completions from its successor's
     bool open, recv_armed, sending, paused, peer_done, starved;
@@ -47,7 +47,7 @@ long max_fds;
 int max_open_fd = -1;
 int listen_fd, reserve_fd, sig_fd;
 pid_t ring_pid;  // the process that set up `ring`
-uint32_t now_s;
+uint32_t now_ms;
 uint64_t start_ns;
 bool multishot;  // multishot accept and recv with provided buffers, or the fallback
 // io_uring's accept takes a descriptor before it looks for a connection, so out of
@@ -142,7 +142,7 @@ void on_accept(int res, uint32_t flags) {
     if (!server_admit(res, max_fds, &st)) return;
     Conn &c = conns[res];
     c.open = true;
-    c.last_active = now_s;
+    c.last_active = now_ms;
     c.q.head = c.q.tail = kUringNoBuf;
     if (res > max_open_fd) max_open_fd = res;
     st.opened();
@@ -152,7 +152,7 @@ void on_accept(int res, uint32_t flags) {
 void on_recv(int fd, Conn &c, int res, uint32_t flags) {
     if (!(flags & IORING_CQE_F_MORE)) c.recv_armed = false;
     if (res > 0) {
-        if (cfg.idle_s) c.last_active = now_s;
+        if (cfg.idle_s) c.last_active = now_ms;
         c.held += (uint32_t)res;
         if (multishot) {
             uint16_t bid = (uint16_t)(flags >> IORING_CQE_BUFFER_SHIFT);
@@ -205,9 +205,9 @@ void on_send(int fd, Conn &c, int res) {
 }
 
 
-void arm_tick() {  // -t: a timeout completing once a second drives the idle scan
-    static const __kernel_timespec one_second = {1, 0};
-    uring_prep_timeout(&ring, &one_second, ud(OP_TICK, 0, 0));
+void arm_tick() {  // -t: a timeout completing every kIdleScanMs drives the idle scan
+    static const __kernel_timespec scan = {0, kIdleScanMs * 1000000LL};
+    uring_prep_timeout(&ring, &scan, ud(OP_TICK, 0, 0));
 }
 
 void arm_signal() {  // the stop signals stay blocked; the signalfd turns them into a completion
@@ -236,8 +236,7 @@ void handle(const io_uring_cqe &cqe) {
         break;
     }
     case OP_TICK:
-        now_s = seconds_since(start_ns);
-        close_idle_conns(conns, max_open_fd, now_s, cfg.idle_s, &st, close_conn);
+        close_idle_conns(conns, max_open_fd, now_ms, cfg.idle_s, &st, close_conn);
         arm_tick();
         break;
     case OP_SIGNAL: g_stop = 1; break;
@@ -273,6 +272,7 @@ void serve(int lfd) {
     while (!g_stop) {
         if (multishot) uring_bufs_publish(&pbufs);
         uring_submit_wait(&ring, 1);
+        if (cfg.idle_s) now_ms = ms_since(start_ns);  // for what this batch brings
         uring_reap(&ring, handle);
         // Starved connections get their recv back, as many as there are free buffers.
         for (unsigned budget = pbufs.n_free; n_starved > 0 && budget > 0; budget--) {

@@ -15,7 +15,12 @@
 //   peer PORT hold N SECONDS [until-closed]
 //                                 open N connections, keep them idle, then close; counts
 //                                 the ones the server closed meanwhile; until-closed
-//                                 stops early once the server has closed them all
+//                                 stops early once the server has closed them all, and
+//                                 reports how long each had been idle when it was
+//                                 (idle_min, idle_max, in seconds since its connect)
+//   peer PORT busy SECONDS MS     one connection that sends 16 bytes and reads their
+//                                 echo every MS milliseconds for SECONDS; fails if the
+//                                 server closes it
 //   peer PORT noread N SECONDS    N connections send as fast as they can and never read;
 //                                 reports how much each got into the connection
 //
@@ -183,28 +188,37 @@ static bool closed_by_server(int fd) {
 
 // until_closed: stop as soon as the server has closed every connection, which a
 // server that forks for each may take long to do (it starts each one's timeout
-// only once its child runs).
+// only once its child runs). Each close is timed from that connection's connect,
+// to the poll wakeup that saw it (a few ms late at most).
 static int hold(int n, int seconds, bool until_closed) {
     std::vector<int> fds;
+    std::vector<pollfd> p;
+    std::vector<double> opened;
     for (int i = 0; i < n; i++) {
         int fd = dial(0);
         if (fd < 0) break;
         fds.push_back(fd);
+        p.push_back({fd, POLLRDHUP, 0});
+        opened.push_back(now_s());
     }
     printf("peer: hold opened=%zu\n", fds.size());
     fflush(stdout);
-    double start = now_s(), end = start + seconds;
+    double start = now_s(), end = start + seconds, idle_min = 1e9, idle_max = 0;
     if (!until_closed) sleep((unsigned)seconds);
-    while (until_closed && now_s() < end) {
-        poll(nullptr, 0, 100);
-        size_t gone = 0;
-        for (int fd : fds) {
-            pollfd p = {fd, POLLIN | POLLRDHUP, 0};
-            gone += poll(&p, 1, 0) == 1;
+    for (size_t gone = 0; until_closed && gone < p.size() && now_s() < end;) {
+        if (poll(p.data(), p.size(), (int)((end - now_s()) * 1000) + 1) <= 0) continue;
+        double t = now_s();
+        for (size_t i = 0; i < p.size(); i++) {
+            if (p[i].fd < 0 || !p[i].revents) continue;
+            p[i].fd = -1;  // poll skips it from now on
+            gone++;
+            if (t - opened[i] < idle_min) idle_min = t - opened[i];
+            if (t - opened[i] > idle_max) idle_max = t - opened[i];
         }
-        if (gone == fds.size()) break;
     }
-    if (until_closed) printf("peer: hold waited=%.1f\n", now_s() - start);
+    if (until_closed)
+        printf("peer: hold waited=%.1f idle_min=%.3f idle_max=%.3f\n", now_s() - start,
+               idle_max > 0 ? idle_min : 0, idle_max);
     int closed = 0;
     for (int fd : fds) {
         closed += closed_by_server(fd);
@@ -212,6 +226,41 @@ static int hold(int n, int seconds, bool until_closed) {
     }
     printf("peer: hold closed_by_server=%d\n", closed);
     return fds.size() == (size_t)n ? 0 : 1;
+}
+
+// A client that is never idle for long: a small request every ms milliseconds,
+// each echo read back and checked before the next.
+static int busy(int seconds, int ms) {
+    int fd = dial(0);
+    if (fd < 0) return result("busy", 0, 0, "connect failed");
+    size_t sent = 0, got = 0;
+    unsigned char out[16], in[16];
+    char why[96];
+    double start = now_s();
+    while (now_s() - start < seconds) {
+        for (size_t i = 0; i < sizeof out; i++) out[i] = byte_at(sent + i);
+        if (send(fd, out, sizeof out, MSG_NOSIGNAL) != (ssize_t)sizeof out) {
+            snprintf(why, sizeof why, "send failed after %.2f s: %s", now_s() - start, strerror(errno));
+            return result("busy", sent, got, why);
+        }
+        sent += sizeof out;
+        for (size_t have = 0; have < sizeof in;) {
+            pollfd q = {fd, POLLIN, 0};
+            ssize_t r = poll(&q, 1, 5000) == 1 ? recv(fd, in + have, sizeof in - have, 0) : -2;
+            if (r <= 0) {
+                snprintf(why, sizeof why, "%s after %.2f s", r == 0 ? "server closed the connection"
+                         : r == -2 ? "no echo within 5 s" : strerror(errno), now_s() - start);
+                return result("busy", sent, got, why);
+            }
+            have += (size_t)r;
+        }
+        for (size_t i = 0; i < sizeof in; i++)
+            if (in[i] != byte_at(got + i)) return result("busy", sent, got + i, "echoed byte differs");
+        got += sizeof in;
+        usleep((useconds_t)ms * 1000);
+    }
+    close(fd);
+    return result("busy", sent, got, nullptr);
 }
 
 // Sends without ever reading. A server that keeps reading and buffering the echo
@@ -256,7 +305,7 @@ static int noread(int n, int seconds) {
 
 int main(int argc, char **argv) {
     if (argc < 4) {
-        fprintf(stderr, "usage: peer port echo|halfclose|reset|hold|noread bytes|count "
+        fprintf(stderr, "usage: peer port echo|halfclose|reset|hold|noread|busy bytes|count|seconds "
                         "[opts|seconds]\n");
         return 2;
     }
@@ -280,6 +329,7 @@ int main(int argc, char **argv) {
     if (!strcmp(mode, "reset")) return reset(n);
     if (!strcmp(mode, "hold"))
         return hold((int)n, argc > 4 ? atoi(argv[4]) : 1, argc > 5 && !strcmp(argv[5], "until-closed"));
+    if (!strcmp(mode, "busy")) return busy((int)n, argc > 4 ? atoi(argv[4]) : 100);
     if (!strcmp(mode, "noread")) return noread((int)n, argc > 4 ? atoi(argv[4]) : 1);
     fprintf(stderr, "peer: unknown mode %s\n", mode);
     return 2;
