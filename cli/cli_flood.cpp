@@ -244,16 +244,6 @@ char *slurp(const char *path) {
     return buf;
 }
 
-// A run with -i --json wrote JSON Lines, its report last: that line is the report.
-const char *report_of(const char *text) {
-    if (!strstr(text, "\"type\":\"interval\"")) return text;
-    const char *end = text + strlen(text);
-    while (end > text && (end[-1] == '\n' || end[-1] == ' ')) end--;
-    const char *line = end;
-    while (line > text && line[-1] != '\n') line--;
-    return line;
-}
-
 // --hgrm: the latency histogram as HdrHistogram's percentile distribution, in us.
 void write_hgrm(const Report &r) {
     if (!hgrm_file) return;
@@ -267,7 +257,7 @@ int merge(int argc, char **argv) {
     for (int i = optind; i < argc; i++) {
         char *text = slurp(argv[i]);
         char err[160];
-        if (!parse_report(report_of(text), i == optind ? &sum : &one, err, sizeof err))
+        if (!parse_report(report_line(text), i == optind ? &sum : &one, err, sizeof err))
             die(EXIT_RUNTIME, "%s: not a cli_flood --json report: %s", argv[i], err);
         if (i > optind) merge_report(&sum, one);
         free(text);

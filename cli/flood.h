@@ -80,6 +80,9 @@ void interval_begin(const Options &o, uint64_t now);
 bool interval_due(uint64_t now);
 void interval_record(const Report &so_far, uint64_t now);
 void interval_end(const Report &final_report, uint64_t now);
+// What --merge reads of a saved file: the whole text, or of JSON Lines written
+// with -i --json the last line, the report.
+const char *report_line(const char *text);
 
 // Adds b to a, as if both runs had been one run from several machines at once:
 // counts and rates add up, times take the longest, histograms merge.

@@ -3,6 +3,8 @@
 // percentiles from the difference of the two histograms (so to its resolution,
 // 1/64 of the value). With -w, each worker writes its own records, marked by its
 // number: the counts of all workers add up, the percentiles are each worker's.
+#include <cstring>
+
 #include "flood.h"
 
 namespace {
@@ -70,4 +72,13 @@ void interval_end(const Report &final_report, uint64_t now) {
     if (g_opt && (now - g_last >= 1000000 || final_report.succeeded != g_done || final_report.failed != g_failed))
         record(final_report, now);
     g_opt = nullptr;
+}
+
+const char *report_line(const char *text) {
+    if (!strstr(text, "\"type\":\"interval\"")) return text;
+    const char *end = text + strlen(text);
+    while (end > text && (end[-1] == '\n' || end[-1] == ' ' || end[-1] == '\r')) end--;
+    const char *line = end;
+    while (line > text && line[-1] != '\n') line--;
+    return line;
 }
