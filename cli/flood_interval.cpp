@@ -30,6 +30,7 @@ void record(const Report &r, uint64_t now) {
     double t = (double)(now - g_start) / 1e9, span = (double)(now - g_last) / 1e9;
     double rate = span > 0 ? (double)done / span : 0;
     char worker[32] = "";
+    if (g_opt->progress) fputs("\r\033[K", stderr);  // the progress line is redrawn after
     if (g_opt->json) {
         if (g_opt->worker_count > 1) snprintf(worker, sizeof worker, "\"worker\":%d,", g_opt->worker_index);
         printf("{\"type\":\"interval\",%s\"t_s\":%.3f,\"interval_s\":%.3f,\"completed\":%llu,"
