@@ -19,9 +19,10 @@ sum=$(awk '/^interval / { n += $5 } END { print n + 0 }' "$T/text")
 expect_eq "text: completed summed over the intervals" "$sum" \
     "$(sed -n 's/^  requests *\([0-9]*\) succeeded.*/\1/p' "$T/text")"
 awk '/^interval / { if ($2 + 0 < t) exit 1; t = $2 + 0 }' "$T/text" || fail "text: interval times go back"
-# The first full second of a closed loop on 10 connections does requests.
-awk '/^interval / && NR == 1 { exit !($5 > 0 && $13 + 0 > 0 && $15 + 0 >= $13 + 0) }' "$T/text" ||
-    fail "text: first interval has no requests or p99 < p50: $(head -1 "$T/text")"
+# The first full second of a closed loop on 10 connections does requests, and its
+# figures are in order: 0 < p50 <= p99 <= max.
+awk '/^interval / && NR == 1 { exit !($5 > 0 && $11 > 0 && $11 <= $13 && $13 <= $15) }' "$T/text" ||
+    fail "text: first interval has no requests, or p50 <= p99 <= max fails: $(head -1 "$T/text")"
 
 # JSON Lines, paced: 3 s at 1000 requests/s.
 "$CLI" -p "$PORT" -d 3 -c 10 -R 1000 -i 1 --json >"$T/paced.jsonl" 2>"$T/err" ||
@@ -42,8 +43,9 @@ expect_eq "paced: completed summed over the intervals" \
 expect_eq "paced: failed summed over the intervals" \
     "$(jq -s '.[:-1] | map(.failed) | add' "$T/paced.jsonl")" "$(jq .failed "$T/last.json")"
 # Intervals 2 and 3 lie wholly in the paced window: about 1000 requests each.
-jq -s -e '.[1:3] | all(.completed >= 800 and .completed <= 1200 and .latency_us.p50 <= .latency_us.p99
-    and .latency_us.p99 <= .latency_us.max and .interval_s > 0.9 and .interval_s < 1.1)' \
+# (Wide bounds for a busy machine; cumulative counts or a wrong interval give 2000+.)
+jq -s -e '.[1:3] | all(.completed >= 700 and .completed <= 1300 and .latency_us.p50 <= .latency_us.p99
+    and .latency_us.p99 <= .latency_us.max and .interval_s > 0.8 and .interval_s < 1.2)' \
     "$T/paced.jsonl" >/dev/null || fail "paced: intervals 2 and 3 do not hold ~1000 requests a second each"
 
 # --merge reads a JSON Lines file by its last line.
