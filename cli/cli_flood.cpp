@@ -14,6 +14,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "../common/clock.h"
 #include "../common/util.h"
 #include "flood.h"
 
@@ -22,18 +23,21 @@ namespace {
 constexpr int kMaxSources = 1024;
 Options opt;
 bool merge_mode;
+const char *hgrm_path;  // --hgrm
+FILE *hgrm_file;
 
 void usage(FILE *out) {
     fprintf(out,
-            "usage: cli_flood [-h] [--json] [-a host] [-c concurrency] [-n requests]\n"
-            "                 [-p port] [-r requests-per-connection] [-s sources]\n"
-            "                 [-t timeout-seconds] [-w workers]\n"
-            "       cli_flood -d seconds [--json] [-a host] [-c connections] [-p port]\n"
-            "                 [-R rate] [-s sources] [-t timeout-seconds] [-w workers]\n"
-            "                 [--connect-rate n] [--warmup seconds]\n"
-            "       cli_flood --blocking workers [--json] [-a host] [-n requests] [-p port]\n"
-            "                 [-r requests-per-connection] [-t timeout-seconds]\n"
-            "       cli_flood --merge [--json] file ...\n");
+            "usage: cli_flood [-h] [--json] [-a host] [-c concurrency] [-i seconds]\n"
+            "                 [-n requests] [-p port] [-r requests-per-connection]\n"
+            "                 [-s sources] [-t timeout-seconds] [-w workers] [--hgrm file]\n"
+            "       cli_flood -d seconds [--json] [-a host] [-c connections] [-i seconds]\n"
+            "                 [-p port] [-R rate] [-s sources] [-t timeout-seconds]\n"
+            "                 [-w workers] [--connect-rate n] [--hgrm file] [--warmup seconds]\n"
+            "       cli_flood --blocking workers [--json] [-a host] [-i seconds] [-n requests]\n"
+            "                 [-p port] [-r requests-per-connection] [-t timeout-seconds]\n"
+            "                 [--hgrm file]\n"
+            "       cli_flood --merge [--json] [--hgrm file] file ...\n");
 }
 
 [[noreturn]] void usage_error(const char *fmt, const char *what) {
@@ -50,7 +54,7 @@ bool loopback_target() {
 }
 
 void parse_args(int argc, char **argv) {
-    enum { O_JSON = 256, O_CONNECT_RATE, O_WARMUP, O_BLOCKING, O_MERGE };
+    enum { O_JSON = 256, O_CONNECT_RATE, O_WARMUP, O_BLOCKING, O_MERGE, O_HGRM };
     static const option longopts[] = {
         {"json", no_argument, nullptr, O_JSON},
         {"help", no_argument, nullptr, 'h'},
@@ -58,15 +62,17 @@ void parse_args(int argc, char **argv) {
         {"warmup", required_argument, nullptr, O_WARMUP},
         {"blocking", required_argument, nullptr, O_BLOCKING},
         {"merge", no_argument, nullptr, O_MERGE},
+        {"hgrm", required_argument, nullptr, O_HGRM},
         {nullptr, 0, nullptr, 0},
     };
     bool set_n = false, set_r = false, set_c = false;
     int ch;
-    while ((ch = getopt_long(argc, argv, "a:c:d:hn:p:R:r:s:t:w:", longopts, nullptr)) != -1) {
+    while ((ch = getopt_long(argc, argv, "a:c:d:hi:n:p:R:r:s:t:w:", longopts, nullptr)) != -1) {
         switch (ch) {
         case 'a': opt.host = optarg; break;
         case 'c': opt.concurrency = num_arg(optarg, 1, 10000000, "concurrency"); set_c = true; break;
         case 'd': opt.duration_s = num_arg(optarg, 1, 86400, "duration"); break;
+        case 'i': opt.interval_s = num_arg(optarg, 1, 86400, "interval"); break;
         case 'n':
             opt.requests = num_arg(optarg, 1, 1000000000000LL, "number of requests");
             set_n = true;
@@ -92,12 +98,14 @@ void parse_args(int argc, char **argv) {
         case O_WARMUP: opt.warmup_s = num_arg(optarg, 0, 86400, "warm-up"); break;
         case O_BLOCKING: opt.blocking = num_arg(optarg, 1, 10000, "number of blocking workers"); break;
         case O_MERGE: merge_mode = true; break;
+        case O_HGRM: hgrm_path = optarg; break;
         case 'h': usage(stdout); exit(0);
         default: usage(stderr); exit(EXIT_USAGE);
         }
     }
     if (merge_mode) {
         if (optind == argc) usage_error("%s: name the JSON reports to merge", "--merge");
+        if (opt.interval_s) usage_error("%s: intervals are for a run, not a merge", "-i");
         return;
     }
     if (optind != argc) usage_error("unexpected argument: %s", argv[optind]);
@@ -236,17 +244,26 @@ char *slurp(const char *path) {
     return buf;
 }
 
+// --hgrm: the latency histogram as HdrHistogram's percentile distribution, in us.
+void write_hgrm(const Report &r) {
+    if (!hgrm_file) return;
+    bool ok = r.latency.print_percentiles(hgrm_file, 1000.0);
+    if (fclose(hgrm_file) != 0 || !ok) die_errno(EXIT_RUNTIME, "--hgrm %s: write", hgrm_path);
+    hgrm_file = nullptr;
+}
+
 int merge(int argc, char **argv) {
     static Report sum, one;  // 60 KiB of histograms each: not on the stack
     for (int i = optind; i < argc; i++) {
         char *text = slurp(argv[i]);
         char err[160];
-        if (!parse_report(text, i == optind ? &sum : &one, err, sizeof err))
+        if (!parse_report(report_line(text), i == optind ? &sum : &one, err, sizeof err))
             die(EXIT_RUNTIME, "%s: not a cli_flood --json report: %s", argv[i], err);
         if (i > optind) merge_report(&sum, one);
         free(text);
     }
     print_report(stdout, sum, opt.json);
+    write_hgrm(sum);
     return report_lost(sum) ? EXIT_RUNTIME : 0;
 }
 
@@ -278,7 +295,9 @@ void run_flood_workers(Report *r) {
             o.progress = false;
             static Report wr;
             snprintf(wr.target, sizeof wr.target, "%s", r->target);
+            interval_begin(o, mono_ns());
             run_events(o, &wr);
+            interval_end(wr, mono_ns());
             FILE *f = fdopen(p[1], "w");
             print_report(f, wr, true);
             _exit(fclose(f) == 0 ? 0 : EXIT_RUNTIME);
@@ -321,13 +340,20 @@ void run_flood_workers(Report *r) {
 int main(int argc, char **argv) {
     g_prog = "cli_flood";
     parse_args(argc, argv);
+    // Opened once the options are known good, so a bad path fails before the run.
+    if (hgrm_path && !(hgrm_file = fopen(hgrm_path, "w")))
+        die_errno(EXIT_USAGE, "--hgrm %s: cannot write the histogram there", hgrm_path);
     if (merge_mode) return merge(argc, argv);
     preflight();
     static Report r;
     format_endpoint(opt.target, r.target, sizeof r.target);
+    // With -w the workers write the interval records, each its own.
+    if (opt.workers == 1) interval_begin(opt, mono_ns());
     if (opt.blocking) run_blocking(opt, &r);
     else if (opt.workers > 1) run_flood_workers(&r);
     else run_events(opt, &r);
+    interval_end(r, mono_ns());
     print_report(stdout, r, opt.json);
+    write_hgrm(r);
     return report_lost(r) ? EXIT_RUNTIME : 0;
 }

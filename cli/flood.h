@@ -34,6 +34,7 @@ struct Options {
     const Endpoint *sources = nullptr;  // -s: source addresses, used in turn
     int nsources = 0;
     bool default_sources = false;  // the loopback spread, not -s
+    long long interval_s = 0;   // -i: a record every this many seconds; 0 none
     bool json = false;
     bool progress = false;      // stderr is a terminal
     Endpoint target;
@@ -71,6 +72,18 @@ void print_report(FILE *out, const Report &r, bool json);
 // Parses a JSON report as print_report writes it; on failure err says where and
 // *r is left as it was.
 bool parse_report(const char *text, Report *r, char *err, size_t errlen);
+// -i (flood_interval.cpp): a record of each interval on stdout, a text line or a
+// JSON object marked "type":"interval", the difference between two snapshots of
+// the run's cumulative report. The last record, from the final report, covers
+// the rest, so the records add up to the report exactly.
+void interval_begin(const Options &o, uint64_t now);
+bool interval_due(uint64_t now);
+void interval_record(const Report &so_far, uint64_t now);
+void interval_end(const Report &final_report, uint64_t now);
+// What --merge reads of a saved file: the whole text, or of JSON Lines written
+// with -i --json the last line, the report.
+const char *report_line(const char *text);
+
 // Adds b to a, as if both runs had been one run from several machines at once:
 // counts and rates add up, times take the longest, histograms merge.
 void merge_report(Report *a, const Report &b);

@@ -106,6 +106,22 @@ void worker(const Options &o, Shared *sh, WorkerOut *w, long long conns) {
     }
 }
 
+// The workers' figures added into r, which starts from nothing.
+Report *sum_outs(const WorkerOut *outs, long long n, Report *r) {
+    r->latency = Histogram{};
+    r->succeeded = r->failed = r->connections = 0;
+    for (int f = 0; f < F_COUNT; f++) r->failures[f] = 0;
+    for (long long i = 0; i < n; i++) {
+        const WorkerOut &w = outs[i];
+        r->latency.merge(w.latency);
+        r->succeeded += w.succeeded;
+        r->failed += w.failed;
+        for (int f = 0; f < F_COUNT; f++) r->failures[f] += w.failures[f];
+        r->connections += w.connections;
+    }
+    return r;
+}
+
 }  // namespace
 
 void run_blocking(const Options &o, Report *r) {
@@ -150,11 +166,13 @@ void run_blocking(const Options &o, Report *r) {
         }
         int status;
         // With a progress line to draw, poll the workers' counters every 50 ms.
-        pid_t pid = waitpid(-1, &status, o.progress ? WNOHANG : 0);
+        pid_t pid = waitpid(-1, &status, o.progress || o.interval_s ? WNOHANG : 0);
         if (pid == 0) {
             timespec nap = {0, 50000000};
             nanosleep(&nap, nullptr);
             uint64_t now = mono_ns();
+            if (interval_due(now)) interval_record(*sum_outs(outs, started, r), now);
+            if (!o.progress) continue;
             if (now - last_progress < 1000000000u) continue;
             last_progress = now;
             uint64_t ok = 0, failed = 0;
@@ -175,14 +193,7 @@ void run_blocking(const Options &o, Report *r) {
     }
     if (o.progress) fprintf(stderr, "\r\033[K");
     r->wall_s = (double)(mono_ns() - start) / 1e9;
-    for (long long i = 0; i < started; i++) {
-        const WorkerOut &w = outs[i];
-        r->latency.merge(w.latency);
-        r->succeeded += w.succeeded;
-        r->failed += w.failed;
-        for (int f = 0; f < F_COUNT; f++) r->failures[f] += w.failures[f];
-        r->connections += w.connections;
-    }
+    sum_outs(outs, started, r);
     // Connections no worker took (interrupted, or no worker could be started).
     long long taken = sh->next_conn < conns ? sh->next_conn : conns;
     if (taken < conns) {

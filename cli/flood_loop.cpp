@@ -278,6 +278,7 @@ void loop_turn(uint64_t now, uint64_t wake) {
         run.last_progress = now;
         progress(now);
     }
+    if (interval_due(now)) interval_record(*run.rep, now);
 }
 
 void run_events(const Options &o, Report *r) {

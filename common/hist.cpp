@@ -1,5 +1,7 @@
 #include "hist.h"
 
+#include <cmath>
+
 int Histogram::index_of(uint64_t v) {
     if (v < 128) return (int)v;
     int msb = 63 - __builtin_clzll(v);  // >= 7
@@ -60,4 +62,52 @@ uint64_t Histogram::quantile(double q) const {
         }
     }
     return max_;
+}
+
+uint64_t Histogram::upper(int i) { return i + 1 < kBuckets ? lower(i + 1) - 1 : UINT64_MAX; }
+
+namespace {
+
+// The next percentile (in percent) to report after p: each halving of the distance
+// to 100% gets `ticks` rows, HdrHistogram's percentile iteration.
+double next_percentile(double p, int ticks) {
+    int64_t halvings = (int64_t)(log(100.0 / (100.0 - p)) / log(2.0)) + 1;
+    return p + 100.0 / ((double)ticks * (double)((int64_t)1 << halvings));
+}
+
+}  // namespace
+
+bool Histogram::print_percentiles(FILE *out, double scale) const {
+    constexpr int kTicksPerHalf = 5;
+    int ok = fprintf(out, "%12s %12s %12s %12s\n\n", "Value", "Percentile", "TotalCount",
+                     "1/(1-Percentile)") > 0;
+    auto row = [&](uint64_t v, double percent, uint64_t seen) {
+        double p = percent / 100.0;
+        ok &= fprintf(out, "%12.3f %12f %12llu %12.2f\n", (double)v / scale, p,
+                      (unsigned long long)seen, 1.0 / (1.0 - p)) > 0;
+    };
+    double want = 0.0, var = 0.0, avg = mean();
+    uint64_t seen = 0, last = 0;
+    for (int i = 0; i < kBuckets && seen < count_; i++) {
+        if (!b_[i]) continue;
+        seen += b_[i];
+        last = upper(i) < max_ ? upper(i) : max_;
+        double reached = 100.0 * (double)seen / (double)count_;
+        // The bucket that completes the count gets one row; the 100% row follows.
+        while (want <= reached && want < 100.0) {
+            row(last, want, seen);
+            if (seen == count_) break;
+            want = next_percentile(want, kTicksPerHalf);
+        }
+        uint64_t mid = i < 128 ? lower(i) : lower(i) + (upper(i) - lower(i) + 1) / 2;
+        var += ((double)mid - avg) * ((double)mid - avg) * (double)b_[i];
+    }
+    row(last, 100.0, seen);
+    double sd = count_ ? sqrt(var / (double)count_) : 0.0;
+    ok &= fprintf(out, "#[Mean    = %12.3f, StdDeviation   = %12.3f]\n"
+                  "#[Max     = %12.3f, Total count    = %12llu]\n"
+                  "#[Buckets = %12d, SubBuckets     = %12d]\n",
+                  avg / scale, sd / scale, (double)max_ / scale, (unsigned long long)count_,
+                  kHdrBuckets, kHdrSubBuckets) > 0;
+    return ok;
 }

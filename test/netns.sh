@@ -1,15 +1,19 @@
 # Three hosts on a real network path: srv_epoll in one network namespace, cli_flood
 # and peer in two others at the same time, each client joined by a veth pair to a
-# bridge in the server's namespace. Every address (10.201.8.0/24) and sysctl lives
+# bridge in the server's namespace. The two clients are also the "several
+# machines" of cli_flood(1): a paced run from each, with -i and --hgrm, merged,
+# must give the union (counts the sums, the histogram the bucket-wise sum). Every address (10.201.8.0/24) and sysctl lives
 # only inside namespaces this test creates and deletes; nothing changes on the host.
 #
 #   c10k-cliA-PID  eth0 10.201.8.2 --veth-- vethA \
 #                                                  br0 10.201.8.1  c10k-srv-PID
 #   c10k-cliB-PID  eth0 10.201.8.3 --veth-- vethB /
 . "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/hgrm_lib.sh"
 
 [ "$(id -u)" = 0 ] || skip "creating network namespaces needs root (ip netns add)"
 need_tool ip iproute2
+need_tool jq jq
 
 NS_S=c10k-srv-$$ NS_A=c10k-cliA-$$ NS_B=c10k-cliB-$$
 SRV_IP=10.201.8.1
@@ -117,6 +121,44 @@ for c in A B; do
     expect_eq "client $c connections (-r 50)" "$(json_num connections "$T/${c}50.json")" 500
 done
 
+# Two hosts, one run each, merged as from several machines: 100 held connections
+# at 2000 requests/s for 2 s from each side, JSON Lines (-i 1) and --hgrm.
+HELD=100
+for c in A B; do
+    ip netns exec "c10k-cli$c-$$" "$CLI" -a "$SRV_IP" -p "$PORT" -d 2 -c $HELD -R 2000 -i 1 \
+        --json --hgrm "$T/$c.hgrm" >"$T/${c}R.jsonl" 2>"$T/${c}R.err" &
+    eval "p$c=\$!"
+done
+KIDS="$pA $pB"
+wait "$pA" || fail "client A (paced) exit status $?: $(cat "$T/AR.err")"
+wait "$pB" || fail "client B (paced) exit status $?: $(cat "$T/BR.err")"
+KIDS=
+for c in A B; do
+    tail -1 "$T/${c}R.jsonl" >"$T/${c}R.json"
+    expect_eq "client $c (paced) failed" "$(jq .failed "$T/${c}R.json")" 0
+    expect_eq "client $c (paced) succeeded" "$(jq .succeeded "$T/${c}R.json")" 4000
+    expect_eq "client $c (paced): the intervals add up" \
+        "$(jq -s 'map(select(.type == "interval") | .completed) | add' "$T/${c}R.jsonl")" 4000
+    check_hgrm "$T/$c.hgrm" "$T/${c}R.json" "client $c --hgrm"
+done
+"$CLI" --merge --json --hgrm "$T/M.hgrm" "$T/AR.jsonl" "$T/BR.jsonl" >"$T/M.json" ||
+    fail "merge of the two hosts: exit status $?"
+for key in succeeded requests connections concurrency rate; do
+    expect_eq "merged $key" "$(jq .$key "$T/M.json")" \
+        "$(jq -s "map(.$key) | add" "$T/AR.json" "$T/BR.json")"
+done
+buckets_sum=$(jq -s -c '[.[].histogram.buckets] | add | group_by(.[0]) | map([.[0][0], (map(.[1]) | add)])' \
+    "$T/AR.json" "$T/BR.json")
+expect_eq "merged histogram = the two hosts' bucket by bucket" "$(jq -c .histogram.buckets "$T/M.json")" "$buckets_sum"
+expect_eq "merged max = the larger max" "$(jq .latency_us.max "$T/M.json")" \
+    "$(jq -s 'map(.latency_us.max) | max' "$T/AR.json" "$T/BR.json")"
+expect_eq "merged min = the smaller min" "$(jq .latency_us.min "$T/M.json")" \
+    "$(jq -s 'map(.latency_us.min) | min' "$T/AR.json" "$T/BR.json")"
+jq -s -e '(.[0].latency_us.p50) as $a | (.[1].latency_us.p50) as $b | .[2].latency_us.p50 as $m
+    | $m >= ([$a, $b] | min) and $m <= ([$a, $b] | max)' "$T/AR.json" "$T/BR.json" "$T/M.json" >/dev/null ||
+    fail "merged p50 $(jq .latency_us.p50 "$T/M.json") not between the hosts' $(jq .latency_us.p50 "$T/AR.json") and $(jq .latency_us.p50 "$T/BR.json")"
+check_hgrm "$T/M.hgrm" "$T/M.json" "merged --hgrm"
+
 # A known byte count, checked byte for byte, from each side at once.
 PEER_BYTES=1000000
 PEER_HOST=$SRV_IP ip netns exec "$NS_A" "$PEER" "$PORT" echo $PEER_BYTES >"$T/peerA" 2>&1 &
@@ -138,9 +180,9 @@ grep stats "$T/srv.out"
 expect_eq "request line length stable" "$DIGITS1" "$DIGITS0"
 LINE=$((DIGITS0 + 1))
 for c in A B; do
-    eval "SENT_$c=$(($(json_num succeeded "$T/${c}1.json") * LINE + $(json_num succeeded "$T/${c}50.json") * LINE + PEER_BYTES))"
+    eval "SENT_$c=$((($(json_num succeeded "$T/${c}1.json") + $(json_num succeeded "$T/${c}50.json") + $(jq .succeeded "$T/${c}R.json")) * LINE + PEER_BYTES))"
 done
-expect_eq "server accepted" "$(stat_num accepted)" $((5000 * 2 + 500 * 2 + 2))
+expect_eq "server accepted" "$(stat_num accepted)" $((5000 * 2 + 500 * 2 + HELD * 2 + 2))
 expect_eq "server bytes_echoed" "$(stat_num bytes_echoed)" $((SENT_A + SENT_B))
 
 # The bytes crossed the veths: each server-side port received at least what its client

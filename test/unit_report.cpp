@@ -108,6 +108,32 @@ int main() {
     if (strcmp(jm, jall) != 0) printf("merged:   %s\nexpected: %s\n", jm, jall);
     check(strcmp(jm, jall) == 0, "merged report prints as the report of all samples");
 
+    // -i --json writes JSON Lines, the report last: --merge reads that line.
+    static Report rl, rplain;
+    char *lines = nullptr;
+    size_t llen = 0;
+    FILE *lf = open_memstream(&lines, &llen);
+    fprintf(lf, "{\"type\":\"interval\",\"t_s\":1.000,\"completed\":5,\"latency_us\":{\"p50\":1.0}}\n"
+                "{\"type\":\"interval\",\"t_s\":2.000,\"completed\":7,\"latency_us\":{\"p50\":2.0}}\n%s", ja);
+    fclose(lf);
+    check(report_line(lines) == strstr(lines, ja), "JSON Lines: the report is the last line");
+    check(report_line(ja) == ja, "a plain report is read whole");
+    check(parse_report(report_line(lines), &rl, err, sizeof err) && parse_report(ja, &rplain, err, sizeof err),
+          "JSON Lines parse");
+    char *jl = to_json(rl), *jp = to_json(rplain);
+    check(strcmp(jl, jp) == 0, "JSON Lines read as their last line alone");
+    free(lines), free(jl), free(jp);
+    // --hgrm after --merge: the percentile distribution of all the samples.
+    char *hm = nullptr, *hall = nullptr;
+    size_t hmlen = 0, halllen = 0;
+    FILE *fm = open_memstream(&hm, &hmlen), *fall = open_memstream(&hall, &halllen);
+    check(ra.latency.print_percentiles(fm, 1000.0) && all.latency.print_percentiles(fall, 1000.0),
+          "hgrm written");
+    fclose(fm), fclose(fall);
+    check(strcmp(hm, hall) == 0 && strstr(hm, "Total count    =       300000]"),
+          "hgrm of the merged report is that of all samples");
+    free(hm), free(hall);
+
     // Damaged input is refused with a reason, never half-read: the report it was to
     // fill is what it was before, byte for byte (its JSON, histograms included).
     char *before = to_json(ra);
