@@ -4,7 +4,8 @@
 # intervals such as {3}: mawk lacks them.)
 #  - header line and a blank line, exactly;
 #  - rows "%12.3f %12f %12d %12.2f": four right-aligned 12-column fields;
-#  - percentiles strictly increasing, counts and values never decreasing;
+#  - percentiles never decreasing and 1/(1-p) strictly increasing (%12f prints
+#    deep percentiles alike), counts and values never decreasing;
 #  - the last row at 1.000000, inf, with the total count = the report's succeeded;
 #  - the row at 0.500000 is the report's p50 to the histogram's resolution (1/64);
 #  - footers: Mean = the report's avg, Max = its max, Total count, and
@@ -34,10 +35,12 @@ check_hgrm() {
             if (length($0) != 51 || !match($0, /^ *[0-9]+\.[0-9][0-9][0-9] +[01]\.[0-9][0-9][0-9][0-9][0-9][0-9] +[0-9]+ +([0-9]+\.[0-9][0-9]|inf)$/))
                 bad("not a %12.3f %12f %12d %12.2f row")
             v = $1 + 0; p = $2 + 0; c = $3 + 0
-            if (rows && (p <= lp || c < lc || v < lv)) bad("percentile, count or value went down")
+            # %12f rounds deep percentiles alike (0.999995 twice); 1/(1-p) tells them apart.
+            inv = ($4 == "inf") ? 1e300 : $4 + 0
+            if (rows && (p < lp || inv <= linv || c < lc || v < lv)) bad("percentile, count or value went down")
             if ($2 == "0.500000") { half = 1; if (!near(v, p50, p50 / 64 + 0.1)) bad("value at 0.5 is not the report p50 " p50) }
             if ((p == 1) != ($4 == "inf")) bad("1/(1-Percentile) is inf on the 1.0 row only")
-            rows++; lp = p; lc = c; lv = v; last = $0
+            rows++; lp = p; linv = inv; lc = c; lv = v; last = $0
         }
         END {
             if (err) exit 1
