@@ -13,6 +13,7 @@
 //     AFTER_MS after accepting it (default 300): the first of them with a FIN, the
 //     next with a reset (SO_LINGER 0), and so on in turn
 //
+// Listens on $BADSRV_HOST instead, IPv4 or IPv6 (::1), where it is set.
 // Prints "badsrv: listening on 127.0.0.1:PORT, mode MODE" like the real servers'
 // start line. Level-triggered poll, one small line buffer per connection.
 #include <arpa/inet.h>
@@ -69,20 +70,31 @@ int main(int argc, char **argv) {
         rl.rlim_cur = rl.rlim_max;
         setrlimit(RLIMIT_NOFILE, &rl);
     }
-    int lfd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
+    const char *host = getenv("BADSRV_HOST");
+    if (!host) host = "127.0.0.1";
+    bool v6 = strchr(host, ':') != nullptr;
+    sockaddr_storage ss = {};
+    auto *in4 = (sockaddr_in *)&ss;
+    auto *in6 = (sockaddr_in6 *)&ss;
+    socklen_t len = v6 ? sizeof *in6 : sizeof *in4;
+    uint16_t want_port = htons((uint16_t)atoi(argv[2]));
+    if (v6 ? inet_pton(AF_INET6, host, &in6->sin6_addr) != 1 : inet_pton(AF_INET, host, &in4->sin_addr) != 1) {
+        fprintf(stderr, "badsrv: BADSRV_HOST is not an IPv4 or IPv6 address: %s\n", host);
+        return 2;
+    }
+    ss.ss_family = v6 ? AF_INET6 : AF_INET;
+    if (v6) in6->sin6_port = want_port;
+    else in4->sin_port = want_port;
+    int lfd = socket(ss.ss_family, SOCK_STREAM | SOCK_NONBLOCK, 0);
     int one = 1;
     setsockopt(lfd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
-    sockaddr_in sa = {};
-    sa.sin_family = AF_INET;
-    sa.sin_port = htons((uint16_t)atoi(argv[2]));
-    sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    socklen_t len = sizeof sa;
-    if (bind(lfd, (sockaddr *)&sa, len) != 0 || listen(lfd, mode == M_NOACCEPT ? 1 : 4096) != 0 ||
-        getsockname(lfd, (sockaddr *)&sa, &len) != 0) {
+    if (bind(lfd, (sockaddr *)&ss, len) != 0 || listen(lfd, mode == M_NOACCEPT ? 1 : 4096) != 0 ||
+        getsockname(lfd, (sockaddr *)&ss, &len) != 0) {
         perror("badsrv: listen");
         return 1;
     }
-    printf("badsrv: listening on 127.0.0.1:%d, mode %s\n", ntohs(sa.sin_port), argv[1]);
+    printf(v6 ? "badsrv: listening on [%s]:%d, mode %s\n" : "badsrv: listening on %s:%d, mode %s\n",
+           host, ntohs(v6 ? in6->sin6_port : in4->sin_port), argv[1]);
     fflush(stdout);
 
     // A negative fd is skipped by poll: the noaccept listener is never looked at.

@@ -24,7 +24,8 @@
 //   peer PORT noread N SECONDS    N connections send as fast as they can and never read;
 //                                 reports how much each got into the connection
 //
-// Dials 127.0.0.1, or the IPv4 address in $PEER_HOST (the netns test's server).
+// Dials 127.0.0.1, or the IPv4 or IPv6 address in $PEER_HOST (the netns test's
+// server, ::1).
 // Prints one line "peer: <mode> sent=N echoed=N ok|FAIL reason"; exit 0 only on ok.
 #include <arpa/inet.h>
 #include <cerrno>
@@ -43,19 +44,27 @@
 static int port;
 
 static int dial(int rcvbuf) {
-    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    const char *host = getenv("PEER_HOST");
+    if (!host) host = "127.0.0.1";
+    sockaddr_storage ss = {};
+    socklen_t len;
+    if (strchr(host, ':')) {
+        auto *in6 = (sockaddr_in6 *)&ss;
+        in6->sin6_family = AF_INET6;
+        in6->sin6_port = htons((uint16_t)port);
+        if (inet_pton(AF_INET6, host, &in6->sin6_addr) != 1) return -1;
+        len = sizeof *in6;
+    } else {
+        auto *in4 = (sockaddr_in *)&ss;
+        in4->sin_family = AF_INET;
+        in4->sin_port = htons((uint16_t)port);
+        if (inet_pton(AF_INET, host, &in4->sin_addr) != 1) return -1;
+        len = sizeof *in4;
+    }
+    int fd = socket(ss.ss_family, SOCK_STREAM, 0);
     if (fd < 0) return -1;
     if (rcvbuf) setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof rcvbuf);
-    sockaddr_in sa = {};
-    sa.sin_family = AF_INET;
-    sa.sin_port = htons((uint16_t)port);
-    sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    const char *host = getenv("PEER_HOST");
-    if (host && inet_pton(AF_INET, host, &sa.sin_addr) != 1) {
-        close(fd);
-        return -1;
-    }
-    if (connect(fd, (sockaddr *)&sa, sizeof sa) != 0) {
+    if (connect(fd, (sockaddr *)&ss, len) != 0) {
         close(fd);
         return -1;
     }
