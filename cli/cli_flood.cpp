@@ -252,6 +252,13 @@ void write_hgrm(const Report &r) {
     hgrm_file = nullptr;
 }
 
+// What a report measures: one-shot requests, or held connections in a closed or an
+// open loop (latency from the send, or from the due time). Counts of different
+// kinds do not add up to anything: a one-shot connection is not one held.
+const char *report_kind(const Report &r) {
+    return !r.held ? "one-shot" : r.rate ? "held open-loop (-R)" : "held closed-loop";
+}
+
 int merge(int argc, char **argv) {
     static Report sum, one;  // 60 KiB of histograms each: not on the stack
     for (int i = optind; i < argc; i++) {
@@ -259,6 +266,9 @@ int merge(int argc, char **argv) {
         char err[160];
         if (!parse_report(report_line(text), i == optind ? &sum : &one, err, sizeof err))
             die(EXIT_RUNTIME, "%s: not a cli_flood --json report: %s", argv[i], err);
+        if (i > optind && strcmp(report_kind(one), report_kind(sum)) != 0)
+            die(EXIT_RUNTIME, "%s: a %s report cannot be merged with %s ones (%s): merge runs of one "
+                "kind", argv[i], report_kind(one), report_kind(sum), argv[optind]);
         if (i > optind) merge_report(&sum, one);
         free(text);
     }
