@@ -8,6 +8,8 @@
 //     half     answer the first half of the line, then nothing
 //     silent   read everything, never answer
 //     noaccept a backlog of one, never accepted
+//     split    echo each line in three pieces, 2 ms apart (TCP_NODELAY)
+//     stray    echo each line, then 50 ms later send one byte nobody asked for
 //   badsrv drop PORT [EVERY [AFTER_MS]]
 //     echo every line, but close every EVERYth accepted connection (default 10)
 //     AFTER_MS after accepting it (default 300): the first of them with a FIN, the
@@ -22,6 +24,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <poll.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
@@ -35,6 +38,7 @@ struct Conn {
     int len;
     char line[64];
     long long drop_at_ms;  // drop: when to close it; 0 never
+    long long stray_at_ms; // stray: when to send a byte nobody asked for; 0 never
     bool reset;            // drop: close with an RST rather than a FIN
 };
 
@@ -45,20 +49,20 @@ long long now_ms() {
 }
 
 int mode_of(const char *s) {
-    static const char *const modes[] = {"close", "eof",    "garbage", "extra",
-                                        "half",  "silent", "noaccept", "drop"};
-    for (int i = 0; i < 8; i++)
+    static const char *const modes[] = {"close", "eof",      "garbage", "extra", "half",
+                                        "silent", "noaccept", "drop",    "split", "stray"};
+    for (int i = 0; i < 10; i++)
         if (!strcmp(s, modes[i])) return i;
     return -1;
 }
-enum { M_CLOSE, M_EOF, M_GARBAGE, M_EXTRA, M_HALF, M_SILENT, M_NOACCEPT, M_DROP };
+enum { M_CLOSE, M_EOF, M_GARBAGE, M_EXTRA, M_HALF, M_SILENT, M_NOACCEPT, M_DROP, M_SPLIT, M_STRAY };
 
 }  // namespace
 
 int main(int argc, char **argv) {
     int mode = argc >= 3 ? mode_of(argv[1]) : -1;
     if (mode < 0 || (mode != M_DROP && argc != 3) || argc > 5) {
-        fprintf(stderr, "usage: badsrv close|eof|garbage|extra|half|silent|noaccept port\n"
+        fprintf(stderr, "usage: badsrv close|eof|garbage|extra|half|silent|noaccept|split|stray port\n"
                         "       badsrv drop port [every [after-ms]]\n");
         return 2;
     }
@@ -101,7 +105,8 @@ int main(int argc, char **argv) {
     std::vector<pollfd> p = {{mode == M_NOACCEPT ? -1 : lfd, POLLIN, 0}};
     std::vector<Conn> conns(1);
     for (;;) {
-        if (poll(p.data(), p.size(), mode == M_DROP ? 10 : -1) < 0) continue;
+        bool timed = mode == M_DROP || mode == M_STRAY;
+        if (poll(p.data(), p.size(), timed ? 10 : -1) < 0) continue;
         if (p[0].revents & POLLIN) {
             int fd;
             while ((fd = accept4(lfd, nullptr, nullptr, SOCK_NONBLOCK)) >= 0) {
@@ -118,13 +123,21 @@ int main(int argc, char **argv) {
                     c.drop_at_ms = now_ms() + after_ms;
                     c.reset = dropped++ % 2;
                 }
+                if (mode == M_SPLIT) {  // each piece its own segment
+                    int one = 1;
+                    setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+                }
                 p.push_back({fd, POLLIN, 0});
                 conns.push_back(c);
             }
         }
-        long long now = mode == M_DROP ? now_ms() : 0;
+        long long now = timed ? now_ms() : 0;
         for (size_t i = 1; i < p.size(); i++) {
             Conn &c = conns[i];
+            if (c.stray_at_ms && now >= c.stray_at_ms) {
+                c.stray_at_ms = 0;
+                (void)!write(p[i].fd, "x", 1);
+            }
             if (c.drop_at_ms && now >= c.drop_at_ms) {
                 if (c.reset) {
                     linger lg = {1, 0};
@@ -157,6 +170,17 @@ int main(int argc, char **argv) {
                     (void)!write(fd, c.line, (size_t)l / 2);
                 } else if (mode == M_DROP) {
                     (void)!write(fd, c.line, (size_t)l);
+                } else if (mode == M_SPLIT) {
+                    // Three pieces, 2 ms apart: the client must put them together.
+                    int a = l / 3, b = 2 * l / 3;
+                    (void)!write(fd, c.line, (size_t)a);
+                    usleep(2000);
+                    (void)!write(fd, c.line + a, (size_t)(b - a));
+                    usleep(2000);
+                    (void)!write(fd, c.line + b, (size_t)(l - b));
+                } else if (mode == M_STRAY) {
+                    (void)!write(fd, c.line, (size_t)l);
+                    if (!c.stray_at_ms) c.stray_at_ms = now_ms() + 50;  // once idle again
                 }
             }
             if (drop) {

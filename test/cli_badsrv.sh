@@ -1,5 +1,7 @@
 # cli_flood against broken servers: each misbehaviour is a named, counted failure,
 # the exit status is 1, and the run ends within its timeout; never a hang or a crash.
+# An echo that comes in pieces is no failure; a stray byte on an idle held
+# connection drops it as a mismatch.
 # Then SIGINT stops it within a second in the middle of a 10,000-connection flood.
 . "$(dirname "$0")/lib.sh"
 need_tool jq jq
@@ -38,6 +40,32 @@ half read_timeout=300
 silent read_timeout=300
 noaccept read_timeout=2 connect_timeout=298
 LIST
+
+# An echo in three pieces 2 ms apart is put together: every request succeeds, in
+# one-shot and held runs.
+start_server split
+"$CLI" -p "$PORT" -n $N -c 30 -t $TMO --json >"$T/r.json" 2>"$T/cli.err"
+expect_eq "split: exit status" "$?" 0
+expect_eq "split: succeeded" "$(jq .succeeded "$T/r.json")" $N
+"$CLI" -p "$PORT" -c 30 -d 1 -R 300 -t $TMO --json >"$T/r.json" 2>"$T/cli.err"
+expect_eq "split, held: exit status" "$?" 0
+expect_eq "split, held: succeeded" "$(jq .succeeded "$T/r.json")" 300
+kill -KILL "$SRV_PID"; wait "$SRV_PID" 2>/dev/null; SRV_PID=
+# A byte nobody asked for, 50 ms after an echo, on a held connection that is idle:
+# the client drops that connection as a mismatch. 20 connections, 10 requests in
+# the 1 s window, one each: every connection asked gets its stray byte (the last
+# one's may come after the window closed), the others stay held, and nothing else
+# is counted.
+start_server stray
+"$CLI" -p "$PORT" -c 20 -d 1 -R 10 -t $TMO --json >"$T/r.json" 2>"$T/cli.err"
+expect_eq "stray: exit status" "$?" 1
+expect_eq "stray: succeeded (the echoes were right)" "$(jq .succeeded "$T/r.json")" 10
+dropped=$(jq .dropped "$T/r.json")
+[ "$dropped" -ge 9 ] && [ "$dropped" -le 10 ] || fail "stray: dropped $dropped, want 9 or 10 (the connections asked)"
+expect_eq "stray: drops that are mismatches" "$(jq .connection_failures.dropped.mismatch "$T/r.json")" "$dropped"
+expect_eq "stray: connections held" "$(jq .connections_held "$T/r.json")" $((20 - dropped))
+expect_eq "stray: failed requests" "$(jq .failed "$T/r.json")" 0
+kill -KILL "$SRV_PID"; wait "$SRV_PID" 2>/dev/null; SRV_PID=
 
 SERVER=$ECHO_SERVER
 start_server
