@@ -4,6 +4,7 @@
 #include <cstring>
 #include <cstdio>
 #include <cstdlib>
+#include <dirent.h>
 #include <fcntl.h>
 #include <unistd.h>
 
@@ -53,6 +54,15 @@ long server_init(int argc, char **argv, const char *prog, ServerConfig *cfg, sig
     g_prog = prog;
     server_parse_args(argc, argv, cfg);
     long max_fds = raise_fd_limit();
+    // RLIMIT_NOFILE bounds descriptor numbers: one inherited at or past it takes
+    // no number a connection could have.
+    if (DIR *d = opendir("/proc/self/fd")) {
+        for (dirent *e; (e = readdir(d));) {
+            long fd = atol(e->d_name);
+            if (fd > 2 && fd < max_fds && fd != dirfd(d) && e->d_name[0] != '.') cfg->inherited_fds++;
+        }
+        closedir(d);
+    }
     setup_signals(wait_mask);
     return max_fds;
 }

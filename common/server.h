@@ -14,6 +14,7 @@ struct ServerConfig {
     int idle_s = 0;     // -t: close connections idle this long; 0 never
     bool quiet = false; // -q: no start line, no statistics
     int workers = 0;    // -w, where the strategy has workers
+    long inherited_fds = 0;  // descriptors 3 to RLIMIT_NOFILE - 1 open at start, not the server's
 };
 
 // Counters a server prints when it stops, as name=value so scripts can read them;
@@ -58,6 +59,13 @@ void server_parse_args(int argc, char **argv, ServerConfig *cfg);
 // arguments, raises RLIMIT_NOFILE and sets up the stop signals (setup_signals).
 // Returns the descriptor limit now in force.
 long server_init(int argc, char **argv, const char *prog, ServerConfig *cfg, sigset_t *wait_mask);
+// Connections a process can hold with max_fds descriptors: less the three standard
+// streams, the own descriptors the strategy keeps (listener, spare, epoll...) and
+// those it inherited (a parent's log or lock left open: each one is a connection
+// fewer, and the start line must not promise it).
+inline long server_capacity(const ServerConfig &cfg, long max_fds, int own_fds) {
+    return max_fds - 3 - own_fds - cfg.inherited_fds;
+}
 // Binds the listener or exits 1 with the reason.
 int server_listen(ServerConfig *cfg, bool reuseport);
 void server_print_start(const ServerConfig &cfg, const char *strategy, long capacity);

@@ -94,7 +94,8 @@ int run_workers(ServerConfig *cfg, const char *strategy, long capacity_per_worke
 
     char what[128];
     snprintf(what, sizeof what, "%s, %d workers (SO_REUSEPORT)", strategy, n);
-    server_print_start(*cfg, what, capacity_per_worker * n);
+    // Each worker also keeps the pipe its statistics go back through.
+    server_print_start(*cfg, what, (capacity_per_worker - 1) * n);
     for (int i = 0; i < n; i++)
         if (!spawn(ws[i], ws, n, serve, st)) die(EXIT_RUNTIME, "could not start worker %d", i);
 

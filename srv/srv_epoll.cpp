@@ -169,5 +169,5 @@ void serve(int lfd) {
 
 int main(int argc, char **argv) {
     max_fds = server_init(argc, argv, "srv_epoll", &cfg, &wait_mask);
-    return serve_main(&cfg, "epoll (edge-triggered)", max_fds - 6, serve, &st);
+    return serve_main(&cfg, "epoll (edge-triggered)", server_capacity(cfg, max_fds, 3), serve, &st);
 }

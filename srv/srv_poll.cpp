@@ -149,5 +149,5 @@ void serve(int lfd) {
 
 int main(int argc, char **argv) {
     max_fds = server_init(argc, argv, "srv_poll", &cfg, &wait_mask);
-    return serve_main(&cfg, "poll (compact pollfd array)", max_fds - 6, serve, &st);
+    return serve_main(&cfg, "poll (compact pollfd array)", server_capacity(cfg, max_fds, 2), serve, &st);
 }

@@ -159,5 +159,5 @@ void serve(int lfd) {
 
 int main(int argc, char **argv) {
     max_fds = server_init(argc, argv, "srv_select", &cfg, &wait_mask);
-    return serve_main(&cfg, "select (growing fd_mask arrays, past FD_SETSIZE)", max_fds - 6, serve, &st);
+    return serve_main(&cfg, "select (growing fd_mask arrays, past FD_SETSIZE)", server_capacity(cfg, max_fds, 2), serve, &st);
 }

@@ -156,7 +156,7 @@ int main(int argc, char **argv) {
     reserve_fd = cfg.workers ? -1 : reserve_fd_open();
     char why[256], strategy[384];
     long cap = capacity(why, sizeof why);
-    if (max_fds - 6 < cap) cap = max_fds - 6;
+    if (server_capacity(cfg, max_fds, 2) < cap) cap = server_capacity(cfg, max_fds, 2);
     if (cfg.workers) {
         // Pool threads block in accept(); the flag is on the shared file description.
         fcntl(listen_fd, F_SETFL, fcntl(listen_fd, F_GETFL) & ~O_NONBLOCK);

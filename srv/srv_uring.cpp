@@ -298,5 +298,5 @@ int main(int argc, char **argv) {
     ring_pid = getpid();
     return serve_main(&cfg, multishot ? "io_uring (multishot accept and recv, provided buffers)"
                                       : "io_uring (single-shot accept, recv per connection)",
-                      max_fds - 7, serve, &st);
+                      server_capacity(cfg, max_fds, 4), serve, &st);
 }
