@@ -18,11 +18,12 @@ run held -d 2 -c 10
 run paced -d 2 -c 10 -R 2000
 run blocking --blocking 4 -n 2000
 run workers -d 2 -c 10 -w 2
-# Merged: the histogram of the merged report, whose count is the sum.
-"$CLI" --merge --json --hgrm "$T/merged.hgrm" "$T/oneshot.json" "$T/held.json" "$T/paced.json" \
+# Merged (reports of one kind: one-shot, event loop and blocking): the histogram
+# of the merged report, whose count is the sum.
+"$CLI" --merge --json --hgrm "$T/merged.hgrm" "$T/oneshot.json" "$T/blocking.json" \
     >"$T/merged.json" || fail "merge exit status $?"
 expect_eq "merged count" "$(jq -r .succeeded "$T/merged.json")" \
-    "$(jq -s 'map(.succeeded) | add' "$T/oneshot.json" "$T/held.json" "$T/paced.json")"
+    "$(jq -s 'map(.succeeded) | add' "$T/oneshot.json" "$T/blocking.json")"
 check_hgrm "$T/merged.hgrm" "$T/merged.json" merged
 # A path that cannot be written fails before the run, as a usage error.
 "$CLI" -p "$PORT" -n 10 --hgrm "$T/no/such/dir/x.hgrm" >"$T/o" 2>"$T/e"; rc=$?

@@ -11,7 +11,8 @@ need_tool unshare util-linux
 need_tool prlimit util-linux
 unshare -m true 2>/dev/null || skip "unshare -m is not permitted here"
 
-# with_proc "FILE=CONTENT"... -- ARGS: cli_flood ARGS with each FILE showing CONTENT.
+# with_proc "FILE=CONTENT"... -- ARGS: cli_flood ARGS with each FILE showing CONTENT,
+# in a network namespace of its own (nothing listens on its port 9).
 with_proc() {
     local mounts= i=0
     while [ "$1" != -- ]; do
@@ -21,8 +22,9 @@ with_proc() {
         shift
     done
     shift
-    unshare -m --propagation private sh -c "$mounts exec \"\$0\" \"\$@\"" "$CLI" -p 9 "$@" \
-        >"$T/o" 2>"$T/e"
+    # A network namespace too: its TIME_WAIT count is 0, whatever the machine's.
+    unshare -m -n --propagation private sh -c "ip link set lo up && $mounts exec \"\$0\" \"\$@\"" \
+        "$CLI" -p 9 "$@" >"$T/o" 2>"$T/e"
 }
 nowarn() { grep -q "$1" "$T/e" && fail "warned '$1' where it should not: $(cat "$T/e")"; return 0; }
 want() { grep -qF -- "$1" "$T/e" || fail "no '$1' in: $(cat "$T/e")"; }
