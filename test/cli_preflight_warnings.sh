@@ -5,7 +5,6 @@
 # outside the namespace changes. The runs aim at a closed port: a run that passes
 # pre-flight then fails at once (refused, exit 1) and sends nothing.
 . "$(dirname "$0")/lib.sh"
-load_lock
 [ "$(id -u)" = 0 ] || skip "needs root for a mount namespace"
 need_tool unshare util-linux
 need_tool prlimit util-linux

@@ -7,7 +7,6 @@
 . "$(dirname "$0")/lib.sh"
 need_tool jq jq
 need_tool ss iproute2
-load_lock
 start_server
 per_source() {  # the server's established connections, counted by peer address
     ss -Htn state established "( sport = :$PORT )" | awk '{ sub(/:[0-9]+$/, "", $4); print $4 }' |

@@ -3,7 +3,6 @@
 # connections echoed, one-shot and held with -s ::1 (named source ports on IPv6
 # sources), every request and connection counted by the server.
 . "$(dirname "$0")/lib.sh"
-load_lock
 need_tool jq jq
 [ -e /proc/net/if_inet6 ] || skip "the kernel has no IPv6"
 start_server -a ::1

@@ -8,7 +8,6 @@
 #  - -q prints neither start line nor statistics, and still serves.
 . "$(dirname "$0")/lib.sh"
 need_tool ss iproute2
-load_lock
 SRV_NOFILE=100 start_server
 cap=$(sed -n 's/.*, up to \([0-9]*\) connections (RLIMIT_NOFILE 100)$/\1/p' "$T/srv.out")
 [ -n "$cap" ] || fail "no 'up to N connections (RLIMIT_NOFILE 100)' in the start line: $(cat "$T/srv.out")"
