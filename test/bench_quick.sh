@@ -1,24 +1,47 @@
 # make bench QUICK=1 end to end: the JSON parses, every strategy appears in every
-# workload, and each SVG is well-formed XML with one series per strategy.
+# workload, each run has its server CPU (cpu_ns) and kernel memory (kernel_mem_kib),
+# and each SVG is well-formed XML with one series per strategy.
 . "$(dirname "$0")/lib.sh"
 need_tool jq jq
 need_tool xmllint libxml2-utils
 load_lock
 servers=$(sed -n 's/^PROGS :=//p' "$SRC/Makefile" | tr ' ' '\n' | grep '^srv_' | sort | tr '\n' ' ')
-BIN=$BIN_DIR sh "$SRC/test/bench.sh" -q -o "$T/results" >"$T/bench.log" 2>&1 || { cat "$T/bench.log"; fail "bench.sh exit status"; }
+nsrv=$(echo $servers | wc -w)
+C10K_LOCK_HELD=1 BIN=$BIN_DIR sh "$SRC/test/bench.sh" -q -o "$T/results" >"$T/bench.log" 2>&1 ||
+    { cat "$T/bench.log"; fail "bench.sh exit status"; }
 J=$T/results/bench.json
 jq -e . "$J" >/dev/null || fail "bench.json does not parse"
-for wl in oneshot held; do
+runs=$(jq '[.points[].runs[]] | length' "$J")
+expect_eq "runs" "$runs" $((3 * 2 * nsrv))
+grep -q "^run 1 of $runs, [0-9]*:[0-9][0-9] left: " "$T/bench.log" || fail "no progress line 'run 1 of $runs, M:SS left'"
+grep -q "^run $runs of $runs, 0:00 left: " "$T/bench.log" || fail "no last progress line"
+for wl in oneshot held closed; do
     got=$(jq -r --arg wl "$wl" '[.points[] | select(.workload == $wl) | .server] | unique | join(" ")' "$J")
     expect_eq "servers in $wl" "$got " "$servers"
     jq -e --arg wl "$wl" '[.points[] | select(.workload == $wl and .failed == false)] | length > 0' "$J" >/dev/null ||
         fail "no successful $wl point"
-    for m in p99 throughput memory; do
-        svg=$T/results/$wl-$m.svg
-        xmllint --noout "$svg" || fail "$svg is not well-formed XML"
-        n=$(grep -c '<g class="series"' "$svg")
-        expect_eq "series in $wl-$m.svg" "$n" "$(echo $servers | wc -w)"
-    done
+done
+# Every successful run: CPU in ns and per request within reason, kernel memory grown.
+bad=$(jq -r '.points[].runs[] | select(.failed | not) |
+    select((.cpu_ns > 0 and .kernel_mem_kib > 0 and .cpu_us_per_req > 0.5 and .cpu_us_per_req < 5000) | not) |
+    "\(.workload) \(.server) \(.connections): cpu_ns \(.cpu_ns) cpu_us_per_req \(.cpu_us_per_req) kernel_mem_kib \(.kernel_mem_kib)"' "$J")
+[ -z "$bad" ] || fail "runs without CPU or kernel memory: $bad"
+jq -e '(.settings.cpu_method | length) > 0 and (.settings.kernel_mem_method | length) > 0' "$J" >/dev/null ||
+    fail "bench.json does not say how CPU and kernel memory were measured"
+# A process per connection costs far more than an epoll item: the chart's point.
+jq -e '[.points[] | select(.workload == "held" and .connections == 500)] |
+    (map(select(.server == "srv_fork"))[0].all_told_kib_per_conn) >
+    10 * (map(select(.server == "srv_epoll"))[0].all_told_kib_per_conn)' "$J" >/dev/null ||
+    fail "srv_fork's memory per connection is not 10 times srv_epoll's: $(jq -c '[.points[] | select(.workload == "held" and .connections == 500) | {server, all_told_kib_per_conn}]' "$J")"
+for c in closed-throughput held-cpu memory-all-told held-spectrum held-p99 oneshot-p99 oneshot-throughput; do
+    svg=$T/results/$c.svg
+    xmllint --noout "$svg" || fail "$svg is not well-formed XML"
+    n=$(grep -c '<g class="series"' "$svg")
+    expect_eq "series in $c.svg" "$n" "$nsrv"
+    grep -q "\\!\\[$c\\]($c.svg)" "$T/results/bench.md" || fail "bench.md does not show $c.svg"
+done
+for p in 50% 90% 99% 99.9% 99.99%; do
+    grep -q ">$p</text>" "$T/results/held-spectrum.svg" || fail "held-spectrum.svg has no $p tick"
 done
 jq -e '.machine.cores > 0 and (.machine.cpu | length) > 0' "$J" >/dev/null || fail "machine missing"
 grep -q '^| srv_epoll | 100 |' "$T/results/bench.md" || fail "bench.md has no srv_epoll row"

@@ -43,18 +43,14 @@ trap cleanup EXIT INT TERM
 exec 9>"${TMPDIR:-/tmp}/c10k-load.lock"
 flock -w 900 9 || { echo "c1m: waited 15 minutes for the load lock" >&2; exit 1; }
 
-mem() { awk -v k="$1" '$1 == k ":" { print $2 }' /proc/meminfo; }
-kernel_kib() { echo $(($(mem Slab) + $(mem PageTables) + $(mem KernelStack))); }
+. test/measure.sh  # kernel_kib, tasks_cpu_ns
 # group_pss PID: Pss of PID and its children, KiB.
 group_pss() {
     for p in $1 $(pgrep -P "$1"); do cat "/proc/$p/smaps_rollup" 2>/dev/null; done |
         awk '/^Pss:/ { s += $2 } END { print s + 0 }'
 }
 # group_cpu_ns PID: CPU time of PID's children (the workers) and itself, ns.
-group_cpu_ns() {
-    for p in $1 $(pgrep -P "$1"); do cat "/proc/$p/schedstat" 2>/dev/null; done |
-        awk '{ s += $1 } END { printf "%.0f\n", s }'
-}
+group_cpu_ns() { tasks_cpu_ns "$1" $(pgrep -P "$1"); }
 
 kernel0=$(kernel_kib)
 nstat -n >/dev/null 2>&1

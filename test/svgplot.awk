@@ -1,8 +1,10 @@
 # svgplot.awk: draws one line chart as SVG from lines "series x y" on stdin.
-#   awk -v title=T -v xlabel=X -v ylabel=Y [-v logy=1] -f svgplot.awk data > chart.svg
-# x is drawn on a log scale (connections grow by decades); y is linear from zero,
-# or logarithmic with logy=1 (latencies that span decades). Points with y < 0 are
-# missing (a run that failed) and break the line.
+#   awk -v title=T -v xlabel=X -v ylabel=Y [-v logy=1] [-v xticks="V=LABEL ..."] \
+#       -f svgplot.awk data > chart.svg
+# x is drawn on a log scale (connections grow by decades), its ticks at 1, 2, 5 x 10^k
+# or at the values xticks names; y is linear from zero, or logarithmic with logy=1
+# (latencies that span decades). Points with y < 0 are missing (a run that failed)
+# and break the line.
 function lg(v) { return log(v) / log(10) }
 function esc(s) { gsub(/&/, "\\&amp;", s); gsub(/</, "\\&lt;", s); return s }
 function px(x) { return L + (lg(x) - x0) / (x1 - x0) * W }
@@ -49,7 +51,13 @@ END {
     printf "<rect width=\"100%%\" height=\"100%%\" fill=\"white\"/>\n"
     printf "<text x=\"%d\" y=\"28\" font-size=\"16\" font-weight=\"bold\">%s</text>\n", L, esc(title)
     # grid and tick labels
-    for (e = int(x0); e <= x1 + 1e-9; e++) {
+    nt = split(xticks, tick, " ")
+    for (k = 1; k <= nt; k++) {
+        v = substr(tick[k], 1, index(tick[k], "=") - 1) + 0; gx = px(v)
+        printf "<line x1=\"%.1f\" y1=\"%d\" x2=\"%.1f\" y2=\"%d\" stroke=\"#ccc\"/>\n", gx, T, gx, T + H
+        printf "<text x=\"%.1f\" y=\"%d\" text-anchor=\"middle\">%s</text>\n", gx, T + H + 18, esc(substr(tick[k], index(tick[k], "=") + 1))
+    }
+    for (e = int(x0); !nt && e <= x1 + 1e-9; e++) {
         for (m = 1; m <= 9; m++) {
             v = m * exp(log(10) * e); if (lg(v) < x0 - 1e-9 || lg(v) > x1 + 1e-9) continue
             gx = px(v)
