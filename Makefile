@@ -35,18 +35,35 @@ $(foreach p,$(PROGS),$(eval $(call prog_rule,$(p))))
 # packages the tests use that are missing (as root), then the normal build in
 # build/ (with _FORTIFY_SOURCE), then ASan+UBSan in build-asan/, then srv_thread's
 # tests under ThreadSanitizer in build-tsan/ (the one server whose threads share
-# memory; only what those tests run is built). SANITIZE=0, 1 or thread runs only
-# that one. Two tests at a time: most of the suite's time is tests waiting out
-# timeouts; tests that load the machine or time a server take a machine-wide lock
-# (test/lib.sh, load_lock), so those still run one at a time. A failed test gets
-# one retry; each build ends with the list of tests retried and skipped.
-CHECK_BUILDS := $(if $(SANITIZE),$(if $(filter 1,$(SANITIZE)),asan,$(if $(filter thread,$(SANITIZE)),tsan,plain)),plain asan tsan)
+# memory; only what those tests run is built), then build-fuzz/ (clang++,
+# test/fuzz/ alone): each libFuzzer target replays its regression inputs and
+# fuzzes for 30 s, two at a time. SANITIZE=0, 1 or thread runs only that build;
+# CHECK_BUILDS=fuzz only the fuzzers. Two tests at a time: most of the suite's time
+# is tests waiting out timeouts; tests that load the machine or time a server take
+# a machine-wide lock (test/lib.sh, load_lock), so those still run one at a time.
+# A failed test gets one retry (not a fuzzer: a crash found is a bug); each build
+# ends with the list of tests retried and skipped.
+CHECK_BUILDS ?= $(if $(SANITIZE),$(if $(filter 1,$(SANITIZE)),asan,$(if $(filter thread,$(SANITIZE)),tsan,plain)),plain asan tsan fuzz)
 # Left out under ThreadSanitizer: timing tests of thousands of slow TSan threads
 # whose shared paths (counters, accept, -t) the other srv_thread tests run too.
 TSAN_SKIP := 'srv_thread\.(idle|rude|steady_flood)$$'
 check:
 	@sh test/deps.sh || echo "make check: tests that need the missing tools will skip (fail under CI=true)"
 	@set -e; for b in $(CHECK_BUILDS); do \
+	    if [ $$b = fuzz ]; then \
+	        echo "== make check: fuzz build, in build-fuzz/"; \
+	        if ! command -v clang++ >/dev/null; then \
+	            [ "$${CI:-}" = true ] && { echo "make check: clang++ is missing under CI: test/deps.sh installs clang"; exit 1; }; \
+	            echo "== fuzz build: skipped: clang++ is not installed (apt-get install clang libclang-rt-dev)"; continue; \
+	        fi; \
+	        cmake -S test/fuzz -B build-fuzz -DCMAKE_CXX_COMPILER=clang++ >/dev/null; \
+	        cmake --build build-fuzz -j2; \
+	        start=$$(date +%s); rc=0; \
+	        (cd build-fuzz && ctest -L fuzz -j2 --output-on-failure --output-log ctest.log $(CTEST_ARGS)) || rc=$$?; \
+	        echo "== fuzz build: $$(( $$(date +%s) - start )) s of fuzzing"; \
+	        sh test/ctest_summary.sh build-fuzz/ctest.log fuzz; \
+	        [ $$rc = 0 ] || exit $$rc; continue; \
+	    fi; \
 	    targets= only=; \
 	    case $$b in \
 	    asan) dir=build-asan san=ON ;; \
@@ -65,7 +82,7 @@ check:
 
 clean:
 	rm -f $(PROGS)
-	rm -rf build build-asan build-tsan
+	rm -rf build build-asan build-tsan build-fuzz
 
 # make install [PREFIX=/usr/local] [DESTDIR=staging]: programs and their pages,
 # so that `man srv_epoll` works; every program in PROGS must have man/PROG.1.

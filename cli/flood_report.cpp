@@ -1,6 +1,7 @@
 // cli_flood's report: text, JSON with the whole histogram, and a reader for that
 // JSON just large enough to merge saved reports (--merge).
 #include <cerrno>
+#include <climits>
 #include <cstdlib>
 #include <cstring>
 
@@ -74,6 +75,14 @@ void text_causes(FILE *out, const uint64_t *n) {
 
 uint64_t held_through(const Report &r) { return r.connections - r.dropped; }
 
+// A held run's figures, or a report read back that has some: what it holds, it prints.
+bool has_held_figures(const Report &r) {
+    if (r.held || r.dropped) return true;
+    for (int i = 0; i < F_COUNT; i++)
+        if (r.connect_failures[i] || r.drops[i]) return true;
+    return false;
+}
+
 void print_json(FILE *out, const Report &r) {
     fprintf(out, "{\"requests\":%lld,\"succeeded\":%llu,\"failed\":%llu,", r.requests,
             (unsigned long long)r.succeeded, (unsigned long long)r.failed);
@@ -88,7 +97,7 @@ void print_json(FILE *out, const Report &r) {
             "\"warmup_s\":%.3f,\"connect_s\":%.3f,\"connect_failed\":%llu,\"rate\":%lld,",
             r.target, r.reports, r.blocking ? "blocking" : r.held ? "held" : "oneshot",
             r.duration_s, r.warmup_s, r.connect_s, (unsigned long long)r.connect_failed, r.rate);
-    if (r.held) {
+    if (has_held_figures(r)) {
         fprintf(out, "\"dropped\":%llu,\"connections_held\":%llu,\"connection_failures\":{",
                 (unsigned long long)r.dropped, (unsigned long long)held_through(r));
         json_causes(out, "connect", r.connect_failures);
@@ -96,7 +105,7 @@ void print_json(FILE *out, const Report &r) {
         json_causes(out, "dropped", r.drops);
         fprintf(out, "},");
     }
-    if (r.rate) {
+    if (r.rate || r.service.count()) {  // as has_held_figures
         json_latency(out, "service_us", r.service);
         fprintf(out, ",");
         json_histogram(out, "service_histogram", r.service);
@@ -232,7 +241,10 @@ struct Reader {
         p++;
         size_t n = 0;
         while (*p && *p != '"') {
-            if (*p == '\\' && p[1]) p++;
+            // cli_flood writes no escapes and JSON allows no control characters:
+            // taking either would print back as another string, or as invalid JSON.
+            if (*p == '\\') return fail("escape in a string");
+            if ((unsigned char)*p < 0x20) return fail("control character in a string");
             if (n + 1 < len) out[n++] = *p;
             p++;
         }
@@ -242,15 +254,37 @@ struct Reader {
         return true;
     }
     bool number(Num *v) {
-        char *end;
+        // JSON's grammar alone: strtod would also take "nan", "inf", hex and a '+',
+        // which would print back as no JSON at all.
+        auto digits = [](const char *q) {
+            if (*q < '0' || *q > '9') return (const char *)nullptr;
+            while (*q >= '0' && *q <= '9') q++;
+            return q;
+        };
+        const char *q = p + (*p == '-');
+        bool integer = *p != '-';
+        q = *q == '0' ? q + 1 : digits(q);
+        if (!q) return fail("expected a value");
+        if (*q == '.') {
+            integer = false;
+            if (!(q = digits(q + 1))) return fail("expected digits after '.'");
+        }
+        if (*q == 'e' || *q == 'E') {
+            integer = false;
+            q++;
+            if (*q == '+' || *q == '-') q++;
+            if (!(q = digits(q))) return fail("expected digits in the exponent");
+        }
         errno = 0;
+        char *end;
         v->d = strtod(p, &end);
-        if (end == p) return fail("expected a value");
+        if (end != q) return fail("not a JSON number");  // "0x1p3": strtod reads on
         // Integers are read exactly: nanosecond sums pass 2^53.
-        const char *q = *p == '-' ? p + 1 : p;
-        while (*q >= '0' && *q <= '9') q++;
-        v->u = q == end && *p != '-' ? strtoull(p, nullptr, 10) : (uint64_t)(v->d < 0 ? 0 : v->d);
-        p = end;
+        if (integer) v->u = strtoull(p, nullptr, 10);
+        if (errno == ERANGE || !(v->d < 18446744073709551616.0))
+            return fail("number out of range");
+        if (!integer) v->u = v->d < 0 ? 0 : (uint64_t)v->d;
+        p = q;
         return true;
     }
     bool value(const char *path, int depth);
@@ -312,10 +346,10 @@ void Reader::scalar(const char *path, const Num *v, int n, const char *s) {
     for (auto &f : fields) {
         if (strcmp(path, f.key) != 0) continue;
         if (f.u) *f.u = v[0].u;
-        if (f.ll) *f.ll = (long long)v[0].u;
+        if (f.ll) *f.ll = v[0].u > (uint64_t)LLONG_MAX ? LLONG_MAX : (long long)v[0].u;
         if (f.d) *f.d = v[0].d;
     }
-    if (!strcmp(path, "reports")) R.reports = (int)v[0].u;
+    if (!strcmp(path, "reports")) R.reports = v[0].u > INT_MAX ? INT_MAX : (int)v[0].u;
 }
 
 bool Reader::value(const char *path, int depth) {

@@ -1,5 +1,7 @@
 #include "clock.h"
 
+#include <cstring>
+
 int encode_ts(uint64_t ns, char *out) {
     char tmp[20];
     int n = 0;
@@ -23,4 +25,14 @@ bool decode_ts(const char *in, int len, uint64_t *ns) {
     }
     *ns = v;
     return true;
+}
+
+int echo_piece(const char *tx, int tx_len, char *rx, int rx_len, const char *piece, int n) {
+    if (n > tx_len - rx_len) return -1;  // more than we sent
+    memcpy(rx + rx_len, piece, (size_t)n);
+    rx_len += n;
+    uint64_t ns;
+    if (rx_len == tx_len && (memcmp(rx, tx, (size_t)tx_len) != 0 || !decode_ts(rx, rx_len, &ns)))
+        return -1;
+    return rx_len;
 }

@@ -32,9 +32,11 @@ ssize_t recv_echo(int fd, Pending *p, char *buf, size_t room, ServerStats *st);
 // only when the connection failed, counted in st). Frees the buffer once empty.
 bool pending_flush(int fd, Pending *p, ServerStats *st);
 
-// How many bytes a read may take: the queue's room while bytes wait in it.
+// How many bytes a read into a buffer of buf_size may take: no more than the
+// queue's room while bytes wait in it.
 inline size_t pending_room(const Pending &p, size_t buf_size) {
-    return p.len ? kPendCap - p.len : buf_size;
+    size_t room = kPendCap - p.len;
+    return p.len && room < buf_size ? room : buf_size;
 }
 
 void pending_free(Pending *p);

@@ -3,7 +3,8 @@
 # .ci/run calls it before make check. Run it as root (or it only lists them).
 #   jq: JSON reports; libxml2-utils: xmllint for the charts; groff-base and
 #   man-db: the manual tests; iproute2: the network-namespace test;
-#   util-linux, bsdutils: setpriv, prlimit, script.
+#   util-linux, bsdutils: setpriv, prlimit, script; clang and libclang-rt-dev:
+#   clang++ and its libFuzzer runtime, for the fuzz targets (test/fuzz/).
 set -u
 need=
 have() { command -v "$1" >/dev/null 2>&1; }
@@ -16,6 +17,10 @@ have ip || need="$need iproute2"
 have script || need="$need bsdutils"
 have cmake || need="$need cmake"
 have g++ || need="$need g++"
+have clang++ || need="$need clang"
+# The libFuzzer runtime is only recommended by clang, which --no-install-recommends skips.
+fuzzer_rt=$(clang++ -print-file-name=libclang_rt.fuzzer-x86_64.a 2>/dev/null)
+[ -f "$fuzzer_rt" ] || need="$need libclang-rt-dev"
 [ -z "$need" ] && { echo "deps: every tool the tests use is here"; exit 0; }
 if [ "$(id -u)" != 0 ] || ! have apt-get; then
     echo "deps: missing:$need (install them, e.g. apt-get install$need)" >&2
