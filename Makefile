@@ -46,7 +46,7 @@ $(foreach p,$(PROGS),$(eval $(call prog_rule,$(p))))
 CHECK_BUILDS ?= $(if $(SANITIZE),$(if $(filter 1,$(SANITIZE)),asan,$(if $(filter thread,$(SANITIZE)),tsan,plain)),plain asan tsan fuzz)
 # Left out under ThreadSanitizer: timing tests of thousands of slow TSan threads
 # whose shared paths (counters, accept, -t) the other srv_thread tests run too.
-TSAN_SKIP := 'srv_thread\.(idle|rude|steady_flood)$$'
+TSAN_SKIP := srv_thread\.(idle|rude|steady_flood)$$
 check:
 	@sh test/deps.sh || echo "make check: tests that need the missing tools will skip (fail under CI=true)"
 	@set -e; for b in $(CHECK_BUILDS); do \
