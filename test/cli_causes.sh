@@ -19,7 +19,14 @@ ok=$(jq .succeeded "$T/report.json") nofd=$(jq .failures.no_descriptors "$T/repo
 expect_eq "succeeded + no_descriptors" $((ok + nofd)) 200
 only no_descriptors "out of descriptors"
 
-# RLIMIT_NPROC counts the user's processes: one of nobody's runs already.
+# RLIMIT_NPROC counts the user's processes: one of nobody's runs already. Not
+# under the sanitizers: LeakSanitizer's own tracer task counts against the limit.
+if [ -n "${C10K_SANITIZE:-}" ]; then
+    stop_server || fail "server exit status $?"
+    expect_eq "accepted: the successes of the run" "$(stat_num accepted)" "$ok"
+    echo "ok: no_descriptors $nofd of 200 (RLIMIT_NPROC part not run under the sanitizers)"
+    exit 0
+fi
 as_nobody_cli() { prlimit --nproc="$1" setpriv --reuid=nobody --regid=nogroup --clear-groups "$CLI" "${@:2}"; }
 [ "$(id -u)" = 0 ] || skip "needs root to run cli_flood as nobody"
 need_tool setpriv util-linux
