@@ -29,14 +29,15 @@ FILE *hgrm_file;
 void usage(FILE *out) {
     fprintf(out,
             "usage: cli_flood [-h] [--json] [-a host] [-c concurrency] [-i seconds]\n"
-            "                 [-n requests] [-p port] [-r requests-per-connection]\n"
+            "                 [-l bytes] [-n requests] [-p port] [-r requests-per-connection]\n"
             "                 [-s sources] [-t timeout-seconds] [-w workers] [--hgrm file]\n"
             "       cli_flood -d seconds [--json] [-a host] [-c connections] [-i seconds]\n"
-            "                 [-p port] [-R rate] [-s sources] [-t timeout-seconds]\n"
-            "                 [-w workers] [--connect-rate n] [--hgrm file] [--warmup seconds]\n"
-            "       cli_flood --blocking workers [--json] [-a host] [-i seconds] [-n requests]\n"
-            "                 [-p port] [-r requests-per-connection] [-t timeout-seconds]\n"
-            "                 [--hgrm file]\n"
+            "                 [-l bytes] [-p port] [-R rate] [-s sources] [-t timeout-seconds]\n"
+            "                 [-w workers] [--batch microseconds] [--connect-rate n]\n"
+            "                 [--hgrm file] [--warmup seconds]\n"
+            "       cli_flood --blocking workers [--json] [-a host] [-i seconds] [-l bytes]\n"
+            "                 [-n requests] [-p port] [-r requests-per-connection]\n"
+            "                 [-t timeout-seconds] [--hgrm file]\n"
             "       cli_flood --merge [--json] [--hgrm file] file ...\n");
 }
 
@@ -54,7 +55,7 @@ bool loopback_target() {
 }
 
 void parse_args(int argc, char **argv) {
-    enum { O_JSON = 256, O_CONNECT_RATE, O_WARMUP, O_BLOCKING, O_MERGE, O_HGRM };
+    enum { O_JSON = 256, O_CONNECT_RATE, O_WARMUP, O_BLOCKING, O_MERGE, O_HGRM, O_BATCH };
     static const option longopts[] = {
         {"json", no_argument, nullptr, O_JSON},
         {"help", no_argument, nullptr, 'h'},
@@ -63,16 +64,23 @@ void parse_args(int argc, char **argv) {
         {"blocking", required_argument, nullptr, O_BLOCKING},
         {"merge", no_argument, nullptr, O_MERGE},
         {"hgrm", required_argument, nullptr, O_HGRM},
+        {"batch", required_argument, nullptr, O_BATCH},
         {nullptr, 0, nullptr, 0},
     };
-    bool set_n = false, set_r = false, set_c = false;
+    bool set_n = false, set_r = false, set_c = false, set_batch = false;
     int ch;
-    while ((ch = getopt_long(argc, argv, "a:c:d:hi:n:p:R:r:s:t:w:", longopts, nullptr)) != -1) {
+    while ((ch = getopt_long(argc, argv, "a:c:d:hi:l:n:p:R:r:s:t:w:", longopts, nullptr)) != -1) {
         switch (ch) {
         case 'a': opt.host = optarg; break;
         case 'c': opt.concurrency = num_arg(optarg, 1, 10000000, "concurrency"); set_c = true; break;
         case 'd': opt.duration_s = num_arg(optarg, 1, 86400, "duration"); break;
         case 'i': opt.interval_s = num_arg(optarg, 1, 86400, "interval"); break;
+        case 'l': {
+            const char *why;
+            if (!parse_num(optarg, 16, 1 << 20, &opt.request_bytes, &why))
+                usage_error("-l: the request size must be 16 to 1048576 bytes: %s", optarg);
+            break;
+        }
         case 'n':
             opt.requests = num_arg(optarg, 1, 1000000000000LL, "number of requests");
             set_n = true;
@@ -99,6 +107,7 @@ void parse_args(int argc, char **argv) {
         case O_BLOCKING: opt.blocking = num_arg(optarg, 1, 10000, "number of blocking workers"); break;
         case O_MERGE: merge_mode = true; break;
         case O_HGRM: hgrm_path = optarg; break;
+        case O_BATCH: opt.batch_us = num_arg(optarg, 0, 10000, "batch interval"); set_batch = true; break;
         case 'h': usage(stdout); exit(0);
         default: usage(stderr); exit(EXIT_USAGE);
         }
@@ -115,9 +124,11 @@ void parse_args(int argc, char **argv) {
         if (!set_c) opt.concurrency = 100;
     } else {
         if (opt.rate) usage_error("%s needs -d: how long to hold the rate", "-R");
+
         if (opt.connect_rate || opt.warmup_s)
             usage_error("%s apply to held connections (-d)", "--connect-rate and --warmup");
     }
+    if (set_batch && !opt.rate) usage_error("%s paces -R: name a rate", "--batch");
     if (opt.blocking && set_c) usage_error("%s: with --blocking the workers are the concurrency", "-c");
     if (opt.blocking && (opt.workers > 1 || opt.nsources))
         usage_error("%s apply to the event loop, not --blocking", "-w and -s");
@@ -355,7 +366,10 @@ int main(int argc, char **argv) {
         die_errno(EXIT_USAGE, "--hgrm %s: cannot write the histogram there", hgrm_path);
     if (merge_mode) return merge(argc, argv);
     preflight();
+    if (!request_init((uint32_t)opt.request_bytes))
+        die_errno(EXIT_RUNTIME, "-l %lld: allocating the request", opt.request_bytes);
     static Report r;
+    r.request_bytes = opt.request_bytes;
     format_endpoint(opt.target, r.target, sizeof r.target);
     // With -w the workers write the interval records, each its own.
     if (opt.workers == 1) interval_begin(opt, mono_ns());
@@ -365,5 +379,6 @@ int main(int argc, char **argv) {
     interval_end(r, mono_ns());
     print_report(stdout, r, opt.json);
     write_hgrm(r);
+    warn_send_lag(r, r.rate, r.concurrency);
     return report_lost(r) ? EXIT_RUNTIME : 0;
 }

@@ -3,7 +3,9 @@
 #pragma once
 #include <cstdint>
 #include <cstdio>
+#include <sys/types.h>
 
+#include "../common/clock.h"
 #include "../common/hist.h"
 #include "../common/net.h"
 
@@ -28,6 +30,8 @@ struct Options {
     long long warmup_s = 0;     // --warmup: seconds after connecting left out of the figures
     long long blocking = 0;     // --blocking: worker processes instead of the event loop
     long long workers = 1;      // -w: event-loop processes sharing the load
+    long long request_bytes = 0; // -l: the size of a request; 0 the bare timestamp line
+    long long batch_us = 1000;  // --batch: -R releases requests on this grid; 0 each alone
     int worker_index = 0;       // which of them this process is
     int worker_count = 1;       // how many there are: held runs split the ports by it
     int port_lo = 0, port_hi = 0;  // net.ipv4.ip_local_port_range; 0 if unknown
@@ -57,11 +61,22 @@ struct Report {
     double requests_per_s = 0, connections_per_s = 0;
     Histogram latency;          // under -R from the time each request was due
     Histogram service;          // under -R from the time it was sent; empty otherwise
+    // -l and -R (flood_loop.cpp, flood_held.cpp): bytes on the wire each way, the
+    // request size (0: timestamp line), and how late each -R send was.
+    long long request_bytes = 0;  // -l; -1 when merged reports differ
+    uint64_t bytes_sent = 0, bytes_received = 0;
+    Histogram send_lag;
 };
 
 // Run the event loop (one-shot or -d) or the blocking workers and fill r.
 void run_events(const Options &o, Report *r);
 void run_blocking(const Options &o, Report *r);
+
+// Sends request q from byte off on (common/clock.h has its format); send(2)'s result.
+ssize_t request_send(int fd, const Request &q, uint32_t off, int flags);
+// -R: warns on stderr if the sends ran late enough that the client, not the
+// server, bounds the figures.
+void warn_send_lag(const Report &r, long long rate, long long concurrency);
 
 // Something asked for was lost: a request failed, or (held) a connection was not
 // held through the window. The exit status is 1 then.

@@ -9,7 +9,9 @@
 #include <csignal>
 #include <cstdlib>
 #include <cstring>
+#include <poll.h>
 #include <sys/mman.h>
+#include <sys/socket.h>
 #include <sys/wait.h>
 #include <ctime>
 #include <unistd.h>
@@ -28,6 +30,7 @@ struct Shared {
 struct WorkerOut {
     Histogram latency;
     uint64_t succeeded, failed, failures[F_COUNT], connections;
+    uint64_t bytes_sent, bytes_received;
 };
 
 void fail(WorkerOut *w, Failure why, uint64_t n) {
@@ -35,27 +38,47 @@ void fail(WorkerOut *w, Failure why, uint64_t n) {
     w->failed += n;
 }
 
-// One request on a connected socket; F_COUNT when it succeeded.
-Failure exchange(int fd, WorkerOut *w) {
-    char tx[24], rx[24];
-    uint64_t sent = mono_ns();
-    int len = encode_ts(sent, tx), got = 0;
-    for (int off = 0; off < len;) {
-        ssize_t n = write(fd, tx + off, (size_t)(len - off));
-        if (n < 0 && errno == EINTR && !g_stop) continue;
-        if (n < 0) return g_stop ? F_INTERRUPTED : classify(errno, false);
-        off += (int)n;
-    }
-    while (got < len) {
-        char buf[64];
-        ssize_t n = read(fd, buf, sizeof buf);
-        if (n < 0 && errno == EINTR && !g_stop) continue;
-        if (n < 0) return g_stop ? F_INTERRUPTED : classify(errno, false);
+// One request on a connected socket; F_COUNT when it succeeded. A request the
+// socket buffers take whole is written, then its echo read, both blocking; a larger
+// one is sent as the socket takes it while its echo is read, or both sides would
+// wait on full buffers (the servers stop reading past 64 KiB unsent).
+Failure exchange(int fd, int timeout_ms, WorkerOut *w) {
+    static char buf[64 * 1024];
+    uint64_t sent_at = mono_ns();
+    Request q;
+    request_make(sent_at, &q);
+    uint32_t sent = 0, got = 0;
+    while (got < q.len) {
+        bool moved = false;
+        if (sent < q.len) {
+            ssize_t n = request_send(fd, q, sent, MSG_DONTWAIT);
+            if (n > 0) {
+                sent += (uint32_t)n;
+                w->bytes_sent += (uint64_t)n;
+                moved = true;
+            } else if (errno != EAGAIN && errno != EINTR) {
+                return g_stop ? F_INTERRUPTED : classify(errno, false);
+            }
+        }
+        // All sent: wait in recv (SO_RCVTIMEO bounds it). Else only take what is there.
+        ssize_t n = recv(fd, buf, sizeof buf, sent < q.len ? MSG_DONTWAIT : 0);
         if (n == 0) return F_CLOSED_EARLY;
-        got = echo_piece(tx, len, rx, got, buf, (int)n);
-        if (got < 0) return F_MISMATCH;
+        if (n > 0) {
+            w->bytes_received += (uint64_t)n;
+            if (got + (uint64_t)n > sent || !request_match(q, got, buf, (size_t)n)) return F_MISMATCH;
+            got += (uint32_t)n;
+            continue;
+        }
+        if (g_stop) return F_INTERRUPTED;
+        if (errno == EINTR) continue;
+        if (errno != EAGAIN || sent == q.len) return classify(errno, false);
+        if (moved) continue;
+        pollfd p = {fd, POLLIN | POLLOUT, 0};
+        int r = poll(&p, 1, timeout_ms);
+        if (r == 0) return F_READ_TIMEOUT;
+        if (r < 0 && errno != EINTR) return classify(errno, false);
     }
-    w->latency.add(mono_ns() - sent);
+    w->latency.add(mono_ns() - sent_at);
     w->succeeded++;
     return F_COUNT;
 }
@@ -93,7 +116,7 @@ void worker(const Options &o, Shared *sh, WorkerOut *w, long long conns) {
                                                             __ATOMIC_RELAXED, __ATOMIC_RELAXED)) {
         }
         for (uint64_t k = 0; k < quota; k++) {
-            Failure f = exchange(fd, w);
+            Failure f = exchange(fd, (int)o.timeout_s * 1000, w);
             if (f != F_COUNT) {
                 fail(w, f, quota - k);
                 break;
@@ -107,7 +130,7 @@ void worker(const Options &o, Shared *sh, WorkerOut *w, long long conns) {
 // The workers' figures added into r, which starts from nothing.
 Report *sum_outs(const WorkerOut *outs, long long n, Report *r) {
     r->latency = Histogram{};
-    r->succeeded = r->failed = r->connections = 0;
+    r->succeeded = r->failed = r->connections = r->bytes_sent = r->bytes_received = 0;
     for (int f = 0; f < F_COUNT; f++) r->failures[f] = 0;
     for (long long i = 0; i < n; i++) {
         const WorkerOut &w = outs[i];
@@ -116,6 +139,8 @@ Report *sum_outs(const WorkerOut *outs, long long n, Report *r) {
         r->failed += w.failed;
         for (int f = 0; f < F_COUNT; f++) r->failures[f] += w.failures[f];
         r->connections += w.connections;
+        r->bytes_sent += w.bytes_sent;
+        r->bytes_received += w.bytes_received;
     }
     return r;
 }

@@ -26,8 +26,15 @@ namespace {
 // had long established, and call its own lag a server's failure.
 constexpr int kOpensPerTurn = 256;
 
+// Request k is due at k/RATE, rounded up to the --batch grid: the loop wakes once a
+// batch, not once a request (on a VM a wakeup costs more than the request), and the
+// number due by any grid point stays RATE times its time. Latency counts from the
+// rounded time, so the batching neither adds to it nor hides a late send.
 uint64_t due_of(uint64_t k) {
-    return run.t_run + (uint64_t)((unsigned __int128)k * kSec / (uint64_t)run.opt->rate);
+    uint64_t t = (uint64_t)((unsigned __int128)k * kSec / (uint64_t)run.opt->rate);
+    uint64_t grid = (uint64_t)run.opt->batch_us * 1000;
+    if (grid) t = (t + grid - 1) / grid * grid;
+    return run.t_run + t;
 }
 
 // Each source port is named here: this worker's share of the range, every
@@ -95,12 +102,19 @@ void held_connected(int fd, Slot &s, uint32_t e) {
     if (e & (EPOLLIN | EPOLLRDHUP | EPOLLERR | EPOLLHUP)) on_readable(fd, s, e);
 }
 
-void send_owed(int fd, Slot &s) {
+// Send lag is how late the send was against the moment it could go: its release
+// time, or, if its connection was still waiting for an echo then, the echo's
+// arrival (free_at). A slow server delays the sends too, but that is not the
+// client's lag; the latency from the release time counts it.
+void send_owed(int fd, Slot &s, uint64_t free_at) {
     uint64_t k = (uint64_t)s.next_n++ * (uint64_t)run.opt->concurrency + s.idx;
     s.owed--;
     run.owed_total--;
     s.counted = k >= run.k_begin && k < run.k_end;
-    send_request(fd, s, due_of(k));
+    uint64_t due = due_of(k), now = mono_ns();
+    uint64_t ready = due > free_at ? due : free_at;
+    if (s.counted) run.rep->send_lag.add(now > ready ? now - ready : 0);
+    send_request(fd, s, due);
 }
 
 void held_echoed(int fd, Slot &s, uint64_t now) {
@@ -113,7 +127,7 @@ void held_echoed(int fd, Slot &s, uint64_t now) {
         if (paced) r->service.add(now - s.sent_ns);
     }
     if (paced) {
-        if (s.owed) send_owed(fd, s);
+        if (s.owed) send_owed(fd, s, now);
     } else if (now < run.w_end) {
         send_request(fd, s, 0);
     }
@@ -132,7 +146,7 @@ void schedule(uint64_t now) {
         Slot &s = run.slots[fd];
         s.owed++;
         run.owed_total++;
-        if (s.state == S_IDLE) send_owed(fd, s);
+        if (s.state == S_IDLE) send_owed(fd, s, 0);
     }
 }
 
@@ -198,6 +212,17 @@ void finish(uint64_t end) {
 }
 
 }  // namespace
+
+void warn_send_lag(const Report &r, long long rate, long long concurrency) {
+    if (!rate || !r.send_lag.count()) return;
+    double p99_ms = (double)r.send_lag.quantile(0.99) / 1e6;
+    double gap_ms = 1000.0 * (double)concurrency / (double)rate;  // one connection's requests
+    if (p99_ms > 1.0 || p99_ms > gap_ms / 10)
+        warn_msg("warning: the client could not keep the schedule: p99 send lag %.3f ms, over "
+                 "1 ms or a tenth of the %.3f ms between one connection's requests; the figures "
+                 "are bound by the client, not the server: lower -R or -c, or add workers (-w)",
+                 p99_ms, gap_ms);
+}
 
 const Mode kHeldMode = {held_connect, held_lost, held_connected, held_echoed};
 

@@ -11,6 +11,7 @@
 #include <poll.h>
 #include <sys/epoll.h>
 #include <sys/socket.h>
+#include <sys/uio.h>
 #include <unistd.h>
 
 #include "../common/clock.h"
@@ -22,10 +23,17 @@ Run run;
 namespace {
 
 constexpr int kMaxEvents = 1024;
-
 void on_event(int fd, uint32_t e);
 
 }  // namespace
+
+ssize_t request_send(int fd, const Request &q, uint32_t off, int flags) {
+    iovec iov[2];
+    msghdr m = {};
+    m.msg_iov = iov;
+    m.msg_iovlen = (size_t)request_pieces(q, off, iov);
+    return sendmsg(fd, &m, flags | MSG_NOSIGNAL);
+}
 
 void fail_requests(Failure why, uint64_t n) {
     run.rep->failures[why] += n;
@@ -47,19 +55,27 @@ bool send_request(int fd, Slot &s, uint64_t due) {
     s.sent_ns = mono_ns();
     s.due_ns = due ? due : s.sent_ns;
     s.deadline_ns = s.sent_ns + run.timeout_ns;
-    s.tx_len = (uint8_t)encode_ts(s.sent_ns, s.tx);
+    request_make(s.sent_ns, &s.req);
     s.tx_off = 0;
-    s.rx_len = 0;
+    s.rx_off = 0;
     s.state = S_WAIT_ECHO;
     run.in_flight++;
-    ssize_t n = send(fd, s.tx, s.tx_len, MSG_NOSIGNAL);
-    if (n < 0) {
-        if (errno == EAGAIN) return true;  // EPOLLOUT will retry
-        int e = errno;
-        close_slot(fd, classify(e, was == S_CONNECTING), false);
-        return false;
+    return send_more(fd, s, was == S_CONNECTING);
+}
+
+bool send_more(int fd, Slot &s, bool connecting) {
+    while (s.tx_off < s.req.len) {
+        ssize_t n = request_send(fd, s.req, s.tx_off, 0);
+        if (n < 0) {
+            if (errno == EAGAIN) return true;  // EPOLLOUT resumes it
+            if (errno == EINTR) continue;
+            int e = errno;
+            close_slot(fd, classify(e, connecting), false);
+            return false;
+        }
+        s.tx_off += (uint32_t)n;
+        run.rep->bytes_sent += (uint64_t)n;
     }
-    s.tx_off = (uint8_t)n;
     return true;
 }
 
@@ -106,7 +122,7 @@ int open_slot(uint64_t now, uint64_t quota, uint32_t idx) {
 void on_readable(int fd, Slot &s, uint32_t e) {
     bool was_idle = s.state == S_IDLE;
     while (s.state == S_WAIT_ECHO) {
-        char buf[64];
+        static char buf[64 * 1024];  // checked as it comes: no buffer per connection
         ssize_t n = recv(fd, buf, sizeof buf, 0);
         if (n < 0) {
             if (errno == EAGAIN) return;
@@ -118,13 +134,14 @@ void on_readable(int fd, Slot &s, uint32_t e) {
             close_slot(fd, F_CLOSED_EARLY, false);
             return;
         }
-        int got = echo_piece(s.tx, s.tx_len, s.rx, s.rx_len, buf, (int)n);
-        if (got < 0) {
+        run.rep->bytes_received += (uint64_t)n;
+        // More than was sent so far is not an echo, nor are other bytes.
+        if (s.rx_off + (uint64_t)n > s.tx_off || !request_match(s.req, s.rx_off, buf, (size_t)n)) {
             close_slot(fd, F_MISMATCH, false);
             return;
         }
-        s.rx_len = (uint8_t)got;
-        if (got < s.tx_len) continue;
+        s.rx_off += (uint32_t)n;
+        if (s.rx_off < s.req.len) continue;
         run.in_flight--;
         run.echoes++;
         s.state = S_IDLE;
@@ -153,14 +170,8 @@ void on_event(int fd, uint32_t e) {
         if (e & (EPOLLOUT | EPOLLERR | EPOLLHUP)) run.mode->connected(fd, s, e);
         return;
     }
-    if (s.state == S_WAIT_ECHO && s.tx_off < s.tx_len && (e & EPOLLOUT)) {
-        ssize_t n = send(fd, s.tx + s.tx_off, s.tx_len - s.tx_off, MSG_NOSIGNAL);
-        if (n < 0 && errno != EAGAIN) {
-            close_slot(fd, classify(errno, false), false);
-            return;
-        }
-        if (n > 0) s.tx_off = (uint8_t)(s.tx_off + n);
-    }
+    if (s.state == S_WAIT_ECHO && s.tx_off < s.req.len && (e & EPOLLOUT) && !send_more(fd, s, false))
+        return;
     if (e & (EPOLLIN | EPOLLRDHUP | EPOLLERR | EPOLLHUP)) on_readable(fd, s, e);
 }
 

@@ -17,8 +17,8 @@ struct Slot {
     uint32_t owed;         // -R: requests due and not yet sent
     bool counted;          // the request in flight falls in the measured window
     State state;
-    uint8_t tx_off, tx_len, rx_len;
-    char tx[24], rx[24];
+    uint32_t tx_off, rx_off;  // bytes of req sent, and of its echo checked
+    Request req;
 };
 
 // What differs between one-shot and held runs, where the mechanics meet it.
@@ -70,6 +70,8 @@ void close_slot(int fd, Failure why, bool ok);
 int open_slot(uint64_t now, uint64_t quota, uint32_t idx);
 // Sends a request (due at `due`, or now if 0); false if that closed the connection.
 bool send_request(int fd, Slot &s, uint64_t due);
+// Sends what the socket takes of the request in flight; false if that closed it.
+bool send_more(int fd, Slot &s, bool connecting);
 void on_readable(int fd, Slot &s, uint32_t e);
 // Waits until `wake` at most, handles the events, expires what is overdue and
 // draws the progress line.

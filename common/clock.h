@@ -20,9 +20,27 @@ int encode_ts(uint64_t ns, char *out);
 // Parses "<digits>\n" of exactly `len` bytes; false on anything else.
 bool decode_ts(const char *in, int len, uint64_t *ns);
 
-// The client's echo check: piece[0..n) is the next part of the reply to request
-// tx[0..tx_len) (an encode_ts line), gathered in rx, which holds rx_len bytes so far
-// and has room for tx_len. Returns the bytes gathered now; tx_len means the whole
-// echo came back, exact and a valid line. -1: not an echo of tx (more bytes than it,
-// or other ones).
-int echo_piece(const char *tx, int tx_len, char *rx, int rx_len, const char *piece, int n);
+// A request (cli_flood -l): the timestamp's digits, then a fixed pattern, then '\n',
+// `size` bytes in all; a line too short for every digit keeps the last ones, which
+// change fastest. Size 0 is the bare timestamp line. Byte j past the digits is the
+// same in every request, so one in flight costs its digits and an offset, whatever
+// its size: the pattern is built once.
+struct Request {
+    uint32_t len;       // bytes in all
+    uint8_t head_len;   // the digits
+    char head[20];
+};
+constexpr uint32_t kMaxRequest = 1u << 20;
+// Once per process, before request_make; size 0 or 16 .. kMaxRequest. False if the
+// pattern cannot be allocated.
+bool request_init(uint32_t size);
+void request_make(uint64_t ts, Request *q);
+// The bytes of q from off on (off < q.len), as at most two pieces: the rest of the
+// digits and the rest of the pattern. Returns how many.
+struct iovec;
+int request_pieces(const Request &q, uint32_t off, struct iovec *iov);
+// The echo check, as the reply streams in: whether piece[0..n) are q's bytes from
+// off on. False for other bytes, and for more than q has.
+bool request_match(const Request &q, uint32_t off, const char *piece, uint32_t n);
+// Byte j of every request of `size` bytes past its digits (the pattern), for tests.
+char request_pattern(uint32_t j);

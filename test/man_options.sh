@@ -85,6 +85,7 @@ $extra"
 value_for() {
     case $1 in
     *addr* | *host* | sources) echo 127.0.0.1 ;;
+    bytes) echo 100 ;;  # cli_flood -l: at least 16
     *) echo 1 ;;
     esac
 }
