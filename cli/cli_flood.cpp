@@ -369,7 +369,6 @@ int main(int argc, char **argv) {
     if (!request_init((uint32_t)opt.request_bytes))
         die_errno(EXIT_RUNTIME, "-l %lld: allocating the request", opt.request_bytes);
     static Report r;
-    r.request_bytes = opt.request_bytes;
     format_endpoint(opt.target, r.target, sizeof r.target);
     // With -w the workers write the interval records, each its own.
     if (opt.workers == 1) interval_begin(opt, mono_ns());

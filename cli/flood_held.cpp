@@ -102,19 +102,22 @@ void held_connected(int fd, Slot &s, uint32_t e) {
     if (e & (EPOLLIN | EPOLLRDHUP | EPOLLERR | EPOLLHUP)) on_readable(fd, s, e);
 }
 
-// Send lag is how late the send was against the moment it could go: its release
-// time, or, if its connection was still waiting for an echo then, the echo's
-// arrival (free_at). A slow server delays the sends too, but that is not the
-// client's lag; the latency from the release time counts it.
-void send_owed(int fd, Slot &s, uint64_t free_at) {
+// Send lag is how late the send was against the moment it could have gone had the
+// client never been late: its release time, or, if its connection's previous
+// request would still have been in flight then, that request's ideal send time
+// plus the time the server took over it. A slow server delays the sends too, but
+// that is in the latency; a client that woke late, or was stopped, is here.
+void send_owed(int fd, Slot &s) {
     uint64_t k = (uint64_t)s.next_n++ * (uint64_t)run.opt->concurrency + s.idx;
     s.owed--;
     run.owed_total--;
     s.counted = k >= run.k_begin && k < run.k_end;
     uint64_t due = due_of(k), now = mono_ns();
+    uint64_t free_at = s.ready_ns ? s.ready_ns + (s.echoed_ns - s.sent_ns) : 0;
     uint64_t ready = due > free_at ? due : free_at;
     if (s.counted) run.rep->send_lag.add(now > ready ? now - ready : 0);
     send_request(fd, s, due);
+    s.ready_ns = ready;
 }
 
 void held_echoed(int fd, Slot &s, uint64_t now) {
@@ -127,7 +130,8 @@ void held_echoed(int fd, Slot &s, uint64_t now) {
         if (paced) r->service.add(now - s.sent_ns);
     }
     if (paced) {
-        if (s.owed) send_owed(fd, s, now);
+        s.echoed_ns = now;
+        if (s.owed) send_owed(fd, s);
     } else if (now < run.w_end) {
         send_request(fd, s, 0);
     }
@@ -146,7 +150,7 @@ void schedule(uint64_t now) {
         Slot &s = run.slots[fd];
         s.owed++;
         run.owed_total++;
-        if (s.state == S_IDLE) send_owed(fd, s, 0);
+        if (s.state == S_IDLE) send_owed(fd, s);
     }
 }
 

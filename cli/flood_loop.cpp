@@ -301,6 +301,7 @@ void run_events(const Options &o, Report *r) {
     if (!run.slots || run.ep_fd < 0) die_errno(EXIT_RUNTIME, "setting up");
     r->concurrency = o.concurrency;
     r->rate = o.rate;
+    r->request_bytes = o.request_bytes;
     run.start = run.last_expire = run.last_progress = mono_ns();
     if (held) run_held();
     else run_oneshot();

@@ -11,6 +11,7 @@ enum State : uint8_t { S_FREE, S_CONNECTING, S_IDLE, S_WAIT_ECHO };
 // Per-connection state, in a flat array indexed by fd.
 struct Slot {
     uint64_t sent_ns, due_ns, deadline_ns;
+    uint64_t ready_ns, echoed_ns;  // -R: when the request in flight could have gone, its echo came
     uint32_t quota, done;  // one-shot: requests this connection carries, and finished
     uint32_t idx;          // held: connection number, 0 .. c-1
     uint32_t next_n;       // -R: the next request this connection sends is its next_n-th

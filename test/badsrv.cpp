@@ -10,6 +10,11 @@
 //     noaccept a backlog of one, never accepted
 //     split    echo each line in three pieces, 2 ms apart (TCP_NODELAY)
 //     stray    echo each line, then 50 ms later send one byte nobody asked for
+//   badsrv flip=OFFSET PORT    echo every byte as it comes, but byte OFFSET (from 0) of
+//                              each connection's stream with its low bit flipped
+//   badsrv skip=OFFSET PORT    echo every byte as it comes but byte OFFSET
+//   badsrv record=FILE PORT    echo every byte as it comes, and append it to FILE
+//   badsrv delay=MS PORT       echo each line MS milliseconds after it arrived
 //   badsrv drop PORT [EVERY [AFTER_MS]]
 //     echo every line, but close every EVERYth accepted connection (default 10)
 //     AFTER_MS after accepting it (default 300): the first of them with a FIN, the
@@ -29,6 +34,7 @@
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <ctime>
+#include <fcntl.h>
 #include <unistd.h>
 #include <vector>
 
@@ -39,6 +45,8 @@ struct Conn {
     char line[64];
     long long drop_at_ms;  // drop: when to close it; 0 never
     long long stray_at_ms; // stray: when to send a byte nobody asked for; 0 never
+    long long echo_at_ms;  // delay: when to echo the line held; 0 none held
+    long long off;         // flip, skip, record: bytes of the stream so far
     bool reset;            // drop: close with an RST rather than a FIN
 };
 
@@ -48,23 +56,64 @@ long long now_ms() {
     return ts.tv_sec * 1000LL + ts.tv_nsec / 1000000;
 }
 
-int mode_of(const char *s) {
+int mode_of(const char *arg) {
+    char s[16];
+    snprintf(s, sizeof s, "%.*s", (int)strcspn(arg, "="), arg);
     static const char *const modes[] = {"close", "eof",      "garbage", "extra", "half",
-                                        "silent", "noaccept", "drop",    "split", "stray"};
-    for (int i = 0; i < 10; i++)
+                                        "silent", "noaccept", "drop",    "split", "stray",
+                                        "flip",  "skip",     "record",  "delay"};
+    for (int i = 0; i < 14; i++)
         if (!strcmp(s, modes[i])) return i;
     return -1;
 }
-enum { M_CLOSE, M_EOF, M_GARBAGE, M_EXTRA, M_HALF, M_SILENT, M_NOACCEPT, M_DROP, M_SPLIT, M_STRAY };
+enum { M_CLOSE, M_EOF, M_GARBAGE, M_EXTRA, M_HALF, M_SILENT, M_NOACCEPT, M_DROP, M_SPLIT, M_STRAY,
+       M_FLIP, M_SKIP, M_RECORD, M_DELAY };
+
+bool write_all(int fd, const char *p, size_t n) {
+    while (n) {
+        ssize_t w = write(fd, p, n);
+        if (w < 0) return false;
+        p += w;
+        n -= (size_t)w;
+    }
+    return true;
+}
+
+// flip, skip, record: the stream passes through as it comes, any size. The socket
+// is blocking then: the client reads its echoes while it sends.
+bool pass_through(int mode, Conn &c, int fd, char *buf, ssize_t n, long long arg, FILE *rec) {
+    if (rec && fwrite(buf, 1, (size_t)n, rec) != (size_t)n) return false;
+    if (rec) fflush(rec);
+    ssize_t keep = n;
+    if (arg >= c.off && arg < c.off + n) {
+        size_t at = (size_t)(arg - c.off);
+        if (mode == M_FLIP) buf[at] ^= 1;
+        if (mode == M_SKIP) {
+            memmove(buf + at, buf + at + 1, (size_t)(n - 1) - at);
+            keep--;
+        }
+    }
+    c.off += n;
+    return write_all(fd, buf, (size_t)keep);
+}
 
 }  // namespace
 
 int main(int argc, char **argv) {
     int mode = argc >= 3 ? mode_of(argv[1]) : -1;
-    if (mode < 0 || (mode != M_DROP && argc != 3) || argc > 5) {
+    const char *eq = argc >= 3 ? strchr(argv[1], '=') : nullptr;
+    bool with_arg = mode >= M_FLIP;
+    if (mode < 0 || (mode != M_DROP && argc != 3) || argc > 5 || with_arg != (eq != nullptr)) {
         fprintf(stderr, "usage: badsrv close|eof|garbage|extra|half|silent|noaccept|split|stray port\n"
+                        "       badsrv flip=offset|skip=offset|record=file|delay=ms port\n"
                         "       badsrv drop port [every [after-ms]]\n");
         return 2;
+    }
+    long long arg = with_arg ? atoll(eq + 1) : 0;
+    FILE *rec = mode == M_RECORD ? fopen(eq + 1, "a") : nullptr;
+    if (mode == M_RECORD && !rec) {
+        perror(eq + 1);
+        return 1;
     }
     long every = argc > 3 ? atol(argv[3]) : 10, after_ms = argc > 4 ? atol(argv[4]) : 300;
     long accepted = 0, dropped = 0;
@@ -105,7 +154,7 @@ int main(int argc, char **argv) {
     std::vector<pollfd> p = {{mode == M_NOACCEPT ? -1 : lfd, POLLIN, 0}};
     std::vector<Conn> conns(1);
     for (;;) {
-        bool timed = mode == M_DROP || mode == M_STRAY;
+        bool timed = mode == M_DROP || mode == M_STRAY || mode == M_DELAY;
         if (poll(p.data(), p.size(), timed ? 10 : -1) < 0) continue;
         if (p[0].revents & POLLIN) {
             int fd;
@@ -127,6 +176,12 @@ int main(int argc, char **argv) {
                     int one = 1;
                     setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
                 }
+                if (mode == M_FLIP || mode == M_SKIP || mode == M_RECORD) {
+                    int one = 1;
+                    setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+                    int fl = fcntl(fd, F_GETFL);
+                    fcntl(fd, F_SETFL, fl & ~O_NONBLOCK);
+                }
                 p.push_back({fd, POLLIN, 0});
                 conns.push_back(c);
             }
@@ -138,6 +193,12 @@ int main(int argc, char **argv) {
                 c.stray_at_ms = 0;
                 (void)!write(p[i].fd, "x", 1);
             }
+            if (c.echo_at_ms && now >= c.echo_at_ms) {
+                c.echo_at_ms = 0;
+                (void)!write(p[i].fd, c.line, (size_t)c.len);
+                c.len = 0;
+                p[i].events = POLLIN;
+            }
             if (c.drop_at_ms && now >= c.drop_at_ms) {
                 if (c.reset) {
                     linger lg = {1, 0};
@@ -147,6 +208,19 @@ int main(int argc, char **argv) {
                 c.len = -1;  // drop it below
             }
             if (!p[i].revents && c.len >= 0) continue;
+            static char big[1 << 16];
+            if (mode == M_FLIP || mode == M_SKIP || mode == M_RECORD) {
+                ssize_t n = read(p[i].fd, big, sizeof big);
+                if (n > 0 && pass_through(mode, c, p[i].fd, big, n, arg, rec)) continue;
+                close(p[i].fd);
+                p[i] = p.back();
+                p.pop_back();
+                conns[i] = conns.back();
+                conns.pop_back();
+                i--;
+                continue;
+            }
+            if (c.echo_at_ms) continue;  // delay: one line at a time
             char buf[256];
             ssize_t n = c.len < 0 ? 0 : read(p[i].fd, buf, sizeof buf);
             bool drop = n <= 0;
@@ -154,7 +228,11 @@ int main(int argc, char **argv) {
             if (!drop && c.len > 0 && c.line[c.len - 1] == '\n') {  // a whole request line
                 int fd = p[i].fd, l = c.len;
                 c.len = 0;
-                if (mode == M_EOF) {
+                if (mode == M_DELAY) {
+                    c.len = l;
+                    c.echo_at_ms = now_ms() + arg;
+                    p[i].events = 0;  // hold further input until the echo is out
+                } else if (mode == M_EOF) {
                     drop = true;
                 } else if (mode == M_GARBAGE) {
                     char g[64];

@@ -57,6 +57,11 @@ need_tool() {
 # With SRV_NOFILE set, it runs under `ulimit -n $SRV_NOFILE` (soft and hard; the
 # subshell execs, so SRV_PID is the server).
 start_server() {
+    # One server at a time: a second would orphan the first, which cleanup would
+    # then never kill.
+    if [ -n "$SRV_PID" ] && kill -0 "$SRV_PID" 2>/dev/null; then
+        fail "start_server: server $SRV_PID is still running; stop it first"
+    fi
     # Empty the files here: the background job's own redirection may come too late,
     # and a previous server's start line would give a port before this one listens.
     : >"$T/srv.out"
