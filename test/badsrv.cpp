@@ -203,6 +203,10 @@ int main(int argc, char **argv) {
                 if (c.reset) {
                     linger lg = {1, 0};
                     setsockopt(p[i].fd, SOL_SOCKET, SO_LINGER, &lg, sizeof lg);
+                } else {
+                    // The FIN now: close() with a request unread would send an RST
+                    // instead, and the client would rightly count a reset.
+                    shutdown(p[i].fd, SHUT_WR);
                 }
                 p[i].revents = 0;
                 c.len = -1;  // drop it below
