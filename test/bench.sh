@@ -3,26 +3,27 @@
 # connection counts; medians of repeated runs into results/bench.{json,md} and SVG charts.
 #
 #   test/bench.sh [-q] [-d seconds] [-l levels] [-n repeats] [-o dir] [-R rate]
-#                 [-s servers] [-w workloads] [-P]
+#                 [-s servers] [-w workloads] [-z sizes] [-P]
 # -P only redraws the tables and charts from an existing DIR/bench.json.
 #
-# Three workloads per point: "oneshot" (connect, send a timestamp, read it back, close,
-# as the original experiment), "held" (the connections stay open and share a fixed
-# total request rate) and "closed" (they stay open, each sending again as soon as
-# its echo is back: the most a strategy echoes). The server runs pinned to CPU 0,
+# Four workloads: "oneshot" (connect, send a timestamp, read it back, close, as the
+# original experiment), "held" (the connections stay open and share a fixed total
+# request rate) and "closed" (they stay open, each sending again as soon as its echo
+# is back: the most a strategy echoes), at each connection level; and "size", the
+# closed loop at 1,000 connections with requests of each of -z's sizes in bytes. The server runs pinned to CPU 0,
 # cli_flood to CPU 1. Each run records the server's CPU in ns (cpu_ns) and the
 # kernel memory it gained (kernel_mem_kib); see test/measure.sh.
 set -u
 cd "$(dirname "$0")/.." || exit 1
 
 usage() {
-    echo "usage: test/bench.sh [-q] [-d seconds] [-l levels] [-n repeats] [-o dir] [-R rate] [-s servers] [-w workloads] [-P]" >&2
+    echo "usage: test/bench.sh [-q] [-d seconds] [-l levels] [-n repeats] [-o dir] [-R rate] [-s servers] [-w workloads] [-z sizes] [-P]" >&2
     exit 2
 }
 
-WORKLOADS="oneshot held closed" QUICK=0 LEVELS="100 1000 5000 10000 19000" REPEATS=1 RATE=10000 DURATION=4 OUT=results SERVERS=
-REPLOT=0
-while getopts "qd:l:n:o:PR:s:w:" opt; do
+WORKLOADS="oneshot held closed size" QUICK=0 LEVELS="100 1000 5000 10000 19000" REPEATS=1 RATE=10000 DURATION=4 OUT=results SERVERS=
+SIZES="64 1024 16384 65536" SIZE_CONNS=1000 REPLOT=0
+while getopts "qd:l:n:o:PR:s:w:z:" opt; do
     case $opt in
     q) QUICK=1 ;;
     d) DURATION=$OPTARG ;;
@@ -33,11 +34,12 @@ while getopts "qd:l:n:o:PR:s:w:" opt; do
     R) RATE=$OPTARG ;;
     s) SERVERS=$OPTARG ;;
     w) WORKLOADS=$OPTARG ;;
+    z) SIZES=$OPTARG ;;
     *) usage ;;
     esac
 done
 if [ "$QUICK" = 1 ]; then
-    LEVELS=${QUICK_LEVELS:-"100 500"} REPEATS=1 DURATION=1
+    LEVELS=${QUICK_LEVELS:-"100 500"} REPEATS=1 DURATION=1 SIZES="64 16384" SIZE_CONNS=100
 fi
 # Every server the Makefile builds joins the comparison.
 [ -n "$SERVERS" ] || SERVERS=$(sed -n 's/^PROGS :=//p' Makefile | tr ' ' '\n' | grep '^srv_' | tr '\n' ' ')
@@ -51,7 +53,7 @@ done
 CMD="test/bench.sh $*"
 [ $# = 0 ] && CMD="make bench"
 [ "$QUICK" = 1 ] && CMD="make bench QUICK=1"
-CHARTS="closed-throughput held-cpu memory-all-told held-spectrum held-p99 oneshot-p99 oneshot-throughput"
+CHARTS="closed-throughput held-cpu memory-all-told held-spectrum size-throughput held-p99 oneshot-p99 oneshot-throughput"
 [ "$(nproc)" -ge 2 ] || echo "bench: fewer than 2 CPUs: server and client will share one" >&2
 
 mkdir -p "$OUT"
@@ -112,8 +114,8 @@ JQ_QUANTILE='def quantile($q): .histogram as $h | if ($h.count // 0) == 0 then n
     [., $h.min] | max | [., $h.max] | min | . / 1e6 end;'
 
 point=0 runs_done=0
-run_point() {  # run_point WORKLOAD SERVER CONNECTIONS REPEAT
-    wl=$1 srv=$2 conns=$3 rep=$4
+run_point() {  # run_point WORKLOAD SERVER CONNECTIONS REPEAT [REQUEST-BYTES]
+    wl=$1 srv=$2 conns=$3 rep=$4 bytes=${5:-0}
     point=$((point + 1))
     # A fresh server address per point: the TIME_WAIT left by earlier one-shot runs
     # belongs to other address pairs, so connect() finds free ports at once.
@@ -141,6 +143,7 @@ run_point() {  # run_point WORKLOAD SERVER CONNECTIONS REPEAT
         oneshot) n=$((conns * 2 > 3000 ? conns * 2 : 3000)); set -- -n "$n" -c "$conns" -t 20 ;;
         held) set -- -c "$conns" -d "$DURATION" -R "$RATE" -t 20 ;;
         closed) set -- -c "$conns" -d "$DURATION" -t 20 ;;
+        size) set -- -c "$conns" -d "$DURATION" -l "$bytes" -t 20 ;;
         esac
         [ -n "$CG_MEM" ] && cg_kmem_reset
         idle=$(session_pss "$SRV_PID") kbase=$(kernel_now) kpeak=$kbase
@@ -169,15 +172,16 @@ run_point() {  # run_point WORKLOAD SERVER CONNECTIONS REPEAT
     stop_server
     cg_remove
     unlock_point
-    jq -c -n --arg wl "$wl" --arg srv "$srv" --argjson conns "$conns" --argjson rep "$rep" \
+    jq -c -n --arg wl "$wl" --arg srv "$srv" --argjson conns "$conns" --argjson rep "$rep" --argjson bytes "$bytes" \
         --arg reason "$reason" --argjson cpu_ns "$(( ${c1:-0} - ${c0:-0} ))" \
         --argjson pss "${peak:-0}" --argjson idle "${idle:-0}" --argjson kmem "$(( ${kpeak:-0} - ${kbase:-0} ))" \
         --arg cpu_method "$method_cpu" --arg mem_method "$method_mem" --arg spectrum "$SPECTRUM" \
         --slurpfile cli "$T/cli.json" "$JQ_QUANTILE"'
         ($cli[0] // {}) as $c |
-        {workload: $wl, server: $srv, connections: $conns, repeat: $rep,
+        {workload: $wl, server: $srv, connections: $conns, request_bytes: $bytes, repeat: $rep,
          failed: ($reason != ""), reason: $reason,
          requests_per_s: ($c.requests_per_s // 0), succeeded: ($c.succeeded // 0),
+         received_mib_per_s: (($c.received_bytes_per_s // 0) / 1048576),
          failures: ($c.failed // 0),
          p50_ms: (($c.latency_us.p50 // 0) / 1000), p99_ms: (($c.latency_us.p99 // 0) / 1000),
          p999_ms: (($c.latency_us.p999 // 0) / 1000), p9999_ms: ($c | quantile(0.9999)),
@@ -188,8 +192,9 @@ run_point() {  # run_point WORKLOAD SERVER CONNECTIONS REPEAT
          cpu_method: $cpu_method, kernel_mem_method: $mem_method}' >>"$RAW"
     runs_done=$((runs_done + 1))
     spent=$(($(date +%s) - started))
-    printf 'run %d of %d, %s left: %-8s %-11s %6s #%s  %s\n' "$runs_done" "$runs_total" \
-        "$(clock $((spent * (runs_total - runs_done) / runs_done)))" "$wl" "$srv" "$conns" "$rep" \
+    printf 'run %d of %d, %s left: %-8s %-11s %6s%s #%s  %s\n' "$runs_done" "$runs_total" \
+        "$(clock $((spent * (runs_total - runs_done) / runs_done)))" "$wl" "$srv" "$conns" \
+        "$([ "$bytes" = 0 ] || echo " x $bytes B")" "$rep" \
         "$(tail -1 "$RAW" | jq -r 'if .failed then "FAILED: \(.reason)" else "\(.requests_per_s|floor) req/s  p99 \(.p99_ms * 100 | round / 100) ms  cpu \(.cpu_us_per_req * 10 | round / 10) us/req  mem \(.peak_mem_kib) + kernel \(.kernel_mem_kib) KiB" end')" >&2
 }
 clock() { printf '%d:%02d' $(($1 / 60)) $(($1 % 60)); }
@@ -204,14 +209,20 @@ stop_server() {
 }
 
 [ "$REPLOT" = 1 ] && WORKLOADS=
-set -- $WORKLOADS; nw=$#; set -- $LEVELS; nl=$#; set -- $SERVERS
-runs_total=$((nw * nl * REPEATS * $#))
+# points WORKLOAD: its "connections bytes" pairs, a line each.
+points() {
+    if [ "$1" = size ]; then for b in $SIZES; do echo "$SIZE_CONNS $b"; done
+    else for c in $LEVELS; do echo "$c 0"; done; fi
+}
+runs_total=0
+for wl in $WORKLOADS; do runs_total=$((runs_total + $(points "$wl" | wc -l))); done
+runs_total=$((runs_total * REPEATS * $(echo $SERVERS | wc -w)))
 started=$(date +%s)
 for wl in $WORKLOADS; do
-    for conns in $LEVELS; do
+    for pt in $(points "$wl" | tr ' ' :); do
         for rep in $(seq "$REPEATS"); do
             for srv in $SERVERS; do
-                run_point "$wl" "$srv" "$conns" "$rep"
+                run_point "$wl" "$srv" "${pt%:*}" "$rep" "${pt#*:}"
             done
         done
     done
@@ -224,19 +235,23 @@ elapsed=$(($(date +%s) - started))
     --argjson nofile "$(ulimit -Hn)" --arg somaxconn "$(cat /proc/sys/net/core/somaxconn)" \
     --arg ports "$(tr '\t' ' ' </proc/sys/net/ipv4/ip_local_port_range)" \
     --arg date "$(date -u +%Y-%m-%dT%H:%M:%SZ)" --arg cmd "$CMD" --argjson elapsed "$elapsed" \
-    --arg levels "$LEVELS" --argjson repeats "$REPEATS" --argjson rate "$RATE" --argjson duration "$DURATION" '
+    --arg levels "$LEVELS" --argjson repeats "$REPEATS" --argjson rate "$RATE" --argjson duration "$DURATION" \
+    --arg sizes "$SIZES" --argjson size_conns "$SIZE_CONNS" '
     def median: sort | if length == 0 then null else .[(length - 1) / 2 | floor] end;
     {machine: {cpu: $cpu, cores: $cores, kernel: $kernel, nofile_hard: $nofile,
                somaxconn: ($somaxconn | tonumber), ip_local_port_range: $ports},
      date: $date, command: $cmd, elapsed_s: $elapsed,
      settings: {levels: ($levels | split(" ") | map(select(. != "") | tonumber)), repeats: $repeats,
                 held_rate: $rate, held_duration_s: $duration,
+                sizes: ($sizes | split(" ") | map(select(. != "") | tonumber)), size_connections: $size_conns,
                 cpu_method: (map(.cpu_method) | unique | join("; ")),
                 kernel_mem_method: (map(.kernel_mem_method) | unique | join("; "))},
-     points: (group_by([.workload, .server, .connections]) | map({
+     points: (group_by([.workload, .server, .connections, .request_bytes]) | map({
         workload: .[0].workload, server: .[0].server, connections: .[0].connections,
+        request_bytes: .[0].request_bytes,
         failed: any(.failed), reason: (map(select(.failed) | .reason) | unique | join("; ")),
         requests_per_s: (map(.requests_per_s) | median),
+        received_mib_per_s: (map(.received_mib_per_s) | median),
         p50_ms: (map(.p50_ms) | median), p99_ms: (map(.p99_ms) | median),
         p999_ms: (map(.p999_ms) | median), p9999_ms: (map(.p9999_ms) | median),
         spectrum_ms: (. as $runs | [range(.[0].spectrum_ms | length) as $i |
@@ -264,6 +279,16 @@ SPOT=$(jq '[.points[] | select(.workload == "held" and .connections <= 10000) | 
         oneshot) echo "## One-shot: connect, send, echo, close (2 x connections requests, at least 3000)" ;;
         held) jq -r '"## Held: connections stay open, \(.settings.held_rate) requests/s in all, \(.settings.held_duration_s) s"' "$OUT/bench.json" ;;
         closed) jq -r '"## Closed loop: connections stay open, each sends again as soon as its echo is back, \(.settings.held_duration_s) s"' "$OUT/bench.json" ;;
+        size)
+            jq -r '"## Request size: the closed loop at \(.settings.size_connections) connections, requests of \(.settings.sizes | map(tostring) | join(", ")) bytes, \(.settings.held_duration_s) s"' "$OUT/bench.json"
+            echo
+            echo "| server | request bytes | requests/s | MiB/s echoed | p50 ms | p99 ms | server CPU us/request | server CPU us/MiB | user MiB | kernel MiB | result |"
+            echo "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |"
+            jq -r '.points[] | select(.workload == "size") |
+                def r(p): if . == null then "-" else (. * p | round) / p | tostring end;
+                "| \(.server) | \(.request_bytes) | \(.requests_per_s | floor) | \(.received_mib_per_s | r(10)) | \(.p50_ms | r(100)) | \(.p99_ms | r(100)) | \(.cpu_us_per_req | r(10)) | \(if .cpu_us_per_req == null then null else .cpu_us_per_req * 1048576 / .request_bytes end | r(1)) | \(.peak_mem_kib / 1024 | r(10)) | \(.kernel_mem_kib / 1024 | r(10)) | \(if .failed then "failed: " + .reason else "ok" end) |"' \
+                "$OUT/bench.json"
+            continue ;;
         esac
         echo
         echo "| server | connections | requests/s | p50 ms | p99 ms | p99.9 ms | p99.99 ms | server CPU us/request | user MiB | kernel MiB | KiB/connection all told | result |"
@@ -279,12 +304,15 @@ SPOT=$(jq '[.points[] | select(.workload == "held" and .connections <= 10000) | 
     for c in $CHARTS; do echo "![$c]($c.svg)"; done
 } >"$OUT/bench.md"
 
-# Charts against connections; a failed point is drawn as a cross.
+# Charts against connections (the size workload: against request bytes); a failed
+# point is drawn as a cross.
 chart() {  # chart NAME WORKLOAD JQ-EXPR TITLE YLABEL LOGY
     [ -n "$(echo " $WORKLOADS " | grep " $2 ")" ] || return 0
-    jq -r --arg wl "$2" ".points | sort_by(.server, .connections)[] | select(.workload == \$wl) |
-        \"\(.server) \(.connections) \(if .failed then -1 else ($3) end)\"" "$OUT/bench.json" |
-        awk -v title="$4" -v xlabel="concurrent connections (log scale)" -v ylabel="$5" -v logy="$6" \
+    x=connections xlabel="concurrent connections (log scale)"
+    [ "$2" = size ] && x=request_bytes xlabel="request size, bytes (log scale)"
+    jq -r --arg wl "$2" ".points | sort_by(.server, .$x)[] | select(.workload == \$wl) |
+        \"\(.server) \(.$x) \(if .failed then -1 else ($3) end)\"" "$OUT/bench.json" |
+        awk -v title="$4" -v xlabel="$xlabel" -v ylabel="$5" -v logy="$6" \
             -f test/svgplot.awk >"$OUT/$1.svg"
 }
 chart oneshot-p99 oneshot '.p99_ms' "p99 latency, one-shot requests" "p99 latency (ms, log scale)" 1
@@ -293,6 +321,7 @@ chart closed-throughput closed '.requests_per_s' "Closed loop: the most each ech
 chart held-p99 held '.p99_ms' "p99 latency, held connections at a fixed rate" "p99 latency (ms, log scale)" 1
 chart held-cpu held '.cpu_us_per_req' "Server CPU per request, held connections" "CPU per request (us, scheduler ns)" 0
 chart memory-all-told held '.all_told_kib_per_conn' "Server memory per held connection" "user + kernel KiB per connection (log scale)" 1
+chart size-throughput size '.received_mib_per_s' "Closed loop by request size, $(jq .settings.size_connections "$OUT/bench.json") connections" "MiB/s echoed (log scale)" 1
 # The spectrum: x is 1/(1-p), so each tick is one more nine.
 [ "$SPOT" -gt 0 ] && jq -r --argjson n "$SPOT" '.points | sort_by(.server)[] |
     select(.workload == "held" and .connections == $n and (.failed | not)) |

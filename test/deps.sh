@@ -3,8 +3,9 @@
 # .ci/run calls it before make check. Run it as root (or it only lists them).
 #   jq: JSON reports; libxml2-utils: xmllint for the charts; groff-base and
 #   man-db: the manual tests; iproute2: the network-namespace test;
-#   util-linux, bsdutils: setpriv, prlimit, script; clang and libclang-rt-dev:
-#   clang++ and its libFuzzer runtime, for the fuzz targets (test/fuzz/).
+#   util-linux, bsdutils: setpriv, prlimit, script; time: GNU time, for a peak
+#   RSS; clang and libclang-rt-dev: clang++ and its libFuzzer runtime, for the
+#   fuzz targets (test/fuzz/).
 set -u
 need=
 have() { command -v "$1" >/dev/null 2>&1; }
@@ -15,6 +16,7 @@ have man || need="$need man-db"
 have ip || need="$need iproute2"
 { have setpriv && have prlimit; } || need="$need util-linux"
 have script || need="$need bsdutils"
+[ -x /usr/bin/time ] || need="$need time"
 have cmake || need="$need cmake"
 have g++ || need="$need g++"
 have clang++ || need="$need clang"
