@@ -107,8 +107,10 @@ demo: all
 	./cli_flood -p "$$port" -n 10000; rc=$$?; \
 	kill $$pid; wait $$pid; cat .demo.out; rm -f .demo.out; exit $$rc
 
-# The experiment: every strategy, growing connection counts, two workloads.
-# QUICK=1 runs two levels once (under 2 minutes); results land in results/.
+# The experiment: every strategy under four workloads (one-shot, held at a fixed
+# rate, closed loop, request sizes), growing connection counts; BENCH_ARGS='-n 3'
+# takes medians of three. QUICK=1 runs two levels and two sizes once (about a
+# minute); results land in results/.
 bench: all
 	sh test/bench.sh $(if $(filter 1,$(QUICK)),-q) $(BENCH_ARGS)
 
