@@ -9,7 +9,7 @@ load_lock
 ECHO_SERVER=$SERVER
 SERVER=$BADSRV
 N=300
-TMO=2
+TMO=1
 # mode: each failure cause with its count; every other cause must be 0.
 # (noaccept: a backlog of 1 completes the handshakes of at most 2 connections,
 # which wait for an echo; the kernel drops the other SYNs.)

@@ -9,11 +9,11 @@ ECHO_SERVER=$SERVER
 jqr() { jq -r "$1" "$T/report.json"; }
 
 # badsrv drop: every 10th accepted connection closed 300 ms after accepting it,
-# alternately with a FIN and an RST. Under -R 100 only the first 200 connections
+# alternately with a FIN and an RST. Under -R 200 for 1 s only the first 200 connections
 # carry a request, so most of the 100 drops hit idle connections.
 SERVER=$BADSRV
 start_server drop
-flood -c 1000 -d 2 -R 100
+flood -c 1000 -d 1 -R 200
 expect_eq "drop: exit status" "$CLI_RC" 1
 expect_eq "drop: connect_failed" "$(jqr .connect_failed)" 0
 expect_eq "drop: connections" "$(jqr .connections)" 1000
@@ -28,14 +28,14 @@ expect_eq "drop: requests failed = their causes" "$(jqr '[.failures[]] | add')" 
 cp "$T/report.json" "$T/a.json"
 
 # The text report says the same.
-"$CLI" -p "$PORT" -c 1000 -d 2 -R 100 >"$T/text" 2>"$T/cli.err"
+"$CLI" -p "$PORT" -c 1000 -d 1 -R 200 >"$T/text" 2>"$T/cli.err"
 expect_eq "drop: text exit status" "$?" 1
 grep -q '^  held        900 of 1000 through the window, 100 dropped$' "$T/text" ||
     fail "text held line: $(cat "$T/text")"
 grep -q '^  dropped     reset 50 closed_early 50$' "$T/text" || fail "text dropped line: $(cat "$T/text")"
 
 # Two workers' reports are merged, drops included; so are saved reports.
-flood -w 2 -c 1000 -d 2 -R 100
+flood -w 2 -c 1000 -d 1 -R 200
 expect_eq "drop -w 2: exit status" "$CLI_RC" 1
 expect_eq "drop -w 2: dropped" "$(jqr .dropped)" 100
 expect_eq "drop -w 2: dropped by reset" "$(jqr .connection_failures.dropped.reset)" 50
@@ -50,7 +50,7 @@ kill -KILL "$SRV_PID"; wait "$SRV_PID" 2>/dev/null; SRV_PID=
 SERVER=$ECHO_SERVER
 SRV_NOFILE=1000
 start_server
-flood -c 1500 -d 2 -R 100
+flood -c 1500 -d 1 -R 200
 stop_server || fail "server exit status $?"
 refused=$(stat_num refused_nofd)
 [ "$refused" -gt 400 ] || fail "server refused only $refused: not at its limit"
@@ -62,7 +62,7 @@ expect_eq "at the limit: held = server's accepted" "$(jqr .connections_held)" "$
 
 # Two workers hold the same load: nothing lost, exit 0.
 start_server -w 2
-flood -c 1500 -d 2 -R 100
+flood -c 1500 -d 1 -R 200
 expect_eq "-w 2: exit status" "$CLI_RC" 0
 for k in failed connect_failed dropped; do expect_eq "-w 2: $k" "$(jqr .$k)" 0; done
 expect_eq "-w 2: connections_held" "$(jqr .connections_held)" 1500

@@ -9,21 +9,22 @@ start_server
 # one pass of traffic touches. The growth measured after it is what clients cost.
 "$PEER" "$PORT" echo $((32 << 20)) >"$T/warm.out" || fail "warm-up echo: $(cat "$T/warm.out")"
 rss0=$(rss_kb "$SRV_PID")
-# 10 non-readers push for 4 s. Kernel buffers on both ends take a few MiB each;
-# past those, only the server's bounded queue could take more.
-"$PEER" "$PORT" noread 10 4 >"$T/noread.out" &
+# 10 non-readers push for 3 s. Kernel buffers on both ends take a few MiB each
+# (filled in milliseconds); past those, only the server's bounded queue could
+# take more.
+"$PEER" "$PORT" noread 10 3 >"$T/noread.out" &
 NOREAD=$!
-sleep 1
+sleep 0.5
 # Meanwhile, everyone else is served: a flood and an exact 4 MiB echo.
 flood -n 2000 -t 10 >/dev/null
 expect_eq "flood beside non-readers" "$CLI_RC" 0
 "$PEER" "$PORT" echo 4194304 >"$T/echo.out" || fail "echo beside non-readers: $(cat "$T/echo.out")"
-sleep 1.5
+sleep 1
 rss1=$(rss_kb "$SRV_PID")
 wait "$NOREAD" || fail "non-readers: $(cat "$T/noread.out")"
 most=$(peer_num max_per_conn "$T/noread.out")
 stalled=$(peer_num stalled_for "$T/noread.out")
-# Without backpressure a non-reader pushes GiBs in 4 s on loopback. With it, what
+# Without backpressure a non-reader pushes GiBs in 3 s on loopback. With it, what
 # one gets in is at most the kernel's buffers on both ends (autotuned up to the
 # tcp_rmem and tcp_wmem maxima; usually 7-9 MiB, once 31 MiB behind srv_fork's
 # children) plus the server's 64 KiB.
