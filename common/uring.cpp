@@ -168,6 +168,24 @@ void uring_bufq_push(UringBufs *b, UringBufQueue *q, uint16_t bid, uint32_t len)
     q->tail = bid;
 }
 
+unsigned uring_bufq_iov(const UringBufs &b, const UringBufQueue &q, uint32_t off, iovec *iov,
+                        unsigned max) {
+    unsigned n = 0;
+    for (uint16_t bid = q.head; bid != kUringNoBuf && n < max; bid = b.next[bid], n++, off = 0) {
+        iov[n].iov_base = uring_buf(b, bid) + off;
+        iov[n].iov_len = b.len[bid] - off;
+    }
+    return n;
+}
+
+void uring_buf_give_chain(UringBufs *b, uint16_t bid, unsigned n) {
+    for (; n > 0 && bid != kUringNoBuf; n--) {
+        uint16_t next = b->next[bid];
+        uring_buf_give(b, bid);
+        bid = next;
+    }
+}
+
 void uring_bufq_pop(UringBufs *b, UringBufQueue *q) {
     uint16_t bid = q->head;
     q->head = b->next[bid];

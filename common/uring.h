@@ -3,6 +3,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <linux/io_uring.h>
+#include <sys/uio.h>
 
 struct Uring {
     int fd;
@@ -50,6 +51,11 @@ struct UringBufQueue {
 };
 void uring_bufq_push(UringBufs *b, UringBufQueue *q, uint16_t bid, uint32_t len);
 void uring_bufq_pop(UringBufs *b, UringBufQueue *q);  // and gives the head back
+// The queue's buffers from the head on, at most max, as iovecs (the head from off).
+unsigned uring_bufq_iov(const UringBufs &b, const UringBufQueue &q, uint32_t off, iovec *iov,
+                        unsigned max);
+// Gives back n buffers linked from bid on (a queue's, cut off from it).
+void uring_buf_give_chain(UringBufs *b, uint16_t bid, unsigned n);
 // Maps and registers the buffers and lends them all; false if the kernel refuses.
 bool uring_bufs_setup(Uring *r, UringBufs *b, unsigned count, unsigned size);
 inline char *uring_buf(const UringBufs &b, uint16_t bid) { return b.base + (size_t)bid * b.size; }
