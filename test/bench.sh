@@ -10,9 +10,10 @@
 # original experiment), "held" (the connections stay open and share a fixed total
 # request rate) and "closed" (they stay open, each sending again as soon as its echo
 # is back: the most a strategy echoes), at each connection level; and "size", the
-# closed loop at 1,000 connections with requests of each of -z's sizes in bytes. The server runs pinned to CPU 0,
-# cli_flood to CPU 1. Each run records the server's CPU in ns (cpu_ns) and the
-# kernel memory it gained (kernel_mem_kib); see test/measure.sh.
+# closed loop at 1,000 connections with requests of each of -z's sizes in bytes.
+# The server runs pinned to CPU 0, cli_flood to CPU 1. Each run records the
+# server's CPU in ns (cpu_ns) and the kernel memory it gained (kernel_mem_kib);
+# see test/measure.sh.
 set -u
 cd "$(dirname "$0")/.." || exit 1
 
