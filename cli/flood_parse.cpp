@@ -239,6 +239,9 @@ bool parse_report(const char *text, Report *out, char *err, size_t errlen) {
     if (ok && lat.h.count() != lat.count) ok = rd.fail("histogram count does not match its buckets");
     if (ok && svc.h.count() != svc.count) ok = rd.fail("service_histogram count does not match its buckets");
     if (ok && r->succeeded && !lat.count) ok = rd.fail("no histogram (a report from an older cli_flood?)");
+    // Held through the window is connections less dropped: more dropped than
+    // connected is no report cli_flood wrote (and would print 2^64 - 1 held).
+    if (ok && r->dropped > r->connections) ok = rd.fail("more connections dropped than connected");
     if (!ok) {
         snprintf(err, errlen, "%s", rd.err);
         return false;

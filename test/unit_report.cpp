@@ -143,6 +143,9 @@ int main() {
     check(!parse_report("{\"succeeded\":1,\"histogram\":{\"count\":2,\"buckets\":[[5,1]]}}", &ra, err,
                         sizeof err),
           "histogram count mismatch refused");
+    check(!parse_report("{\"connections\":1,\"dropped\":2}", &ra, err, sizeof err) &&
+              !strncmp(err, "more connections dropped than connected", 39),
+          "more dropped than connected refused");
     char *after = to_json(ra);
     check(strcmp(before, after) == 0, "a refused report leaves the target report untouched");
     free(before), free(after);
