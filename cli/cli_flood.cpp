@@ -263,13 +263,6 @@ void write_hgrm(const Report &r) {
     hgrm_file = nullptr;
 }
 
-// What a report measures: one-shot requests, or held connections in a closed or an
-// open loop (latency from the send, or from the due time). Counts of different
-// kinds do not add up to anything: a one-shot connection is not one held.
-const char *report_kind(const Report &r) {
-    return !r.held ? "one-shot" : r.rate ? "held open-loop (-R)" : "held closed-loop";
-}
-
 int merge(int argc, char **argv) {
     static Report sum, one;  // 60 KiB of histograms each: not on the stack
     for (int i = optind; i < argc; i++) {
@@ -277,10 +270,10 @@ int merge(int argc, char **argv) {
         char err[160];
         if (!parse_report(report_line(text), i == optind ? &sum : &one, err, sizeof err))
             die(EXIT_RUNTIME, "%s: not a cli_flood --json report: %s", argv[i], err);
-        if (i > optind && strcmp(report_kind(one), report_kind(sum)) != 0)
+        const Field *f = i > optind ? merge_report(&sum, one) : nullptr;
+        if (f)
             die(EXIT_RUNTIME, "%s: a %s report cannot be merged with %s ones (%s): merge runs of one "
-                "kind", argv[i], report_kind(one), report_kind(sum), argv[optind]);
-        if (i > optind) merge_report(&sum, one);
+                "kind", argv[i], field_text(*f, one), field_text(*f, sum), argv[optind]);
         free(text);
     }
     print_report(stdout, sum, opt.json);
@@ -352,7 +345,8 @@ void run_flood_workers(Report *r) {
         if (!parse_report(buf, i == 0 ? r : &one, err, sizeof err))
             die(EXIT_RUNTIME, "worker %d (pid %d) gave no report (%s; exit status %d)", i,
                 (int)pids[i], err, WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status));
-        if (i > 0) merge_report(r, one);
+        if (i > 0 && merge_report(r, one))  // cannot be: the workers run alike
+            die(EXIT_RUNTIME, "worker %d (pid %d): a report of another kind", i, (int)pids[i]);
     }
 }
 
