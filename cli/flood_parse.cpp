@@ -13,7 +13,8 @@
 namespace {
 
 struct Num {
-    uint64_t u;
+    uint64_t u;     // 0 below zero
+    long long i;    // the signed fields' (request_bytes -1: mixed sizes)
     double d;
 };
 
@@ -61,15 +62,15 @@ struct Reader {
             return q;
         };
         const char *q = p + (*p == '-');
-        bool integer = *p != '-';
+        bool whole = true, integer = *p != '-';
         q = *q == '0' ? q + 1 : digits(q);
         if (!q) return fail("expected a value");
         if (*q == '.') {
-            integer = false;
+            whole = integer = false;
             if (!(q = digits(q + 1))) return fail("expected digits after '.'");
         }
         if (*q == 'e' || *q == 'E') {
-            integer = false;
+            whole = integer = false;
             q++;
             if (*q == '+' || *q == '-') q++;
             if (!(q = digits(q))) return fail("expected digits in the exponent");
@@ -83,6 +84,9 @@ struct Reader {
         if (errno == ERANGE || !(v->d < 18446744073709551616.0))
             return fail("number out of range");
         if (!integer) v->u = v->d < 0 ? 0 : (uint64_t)v->d;
+        if (*p != '-') v->i = v->u > (uint64_t)LLONG_MAX ? LLONG_MAX : (long long)v->u;
+        else if (whole) v->i = strtoll(p, nullptr, 10);  // exact; LLONG_MIN at most
+        else v->i = v->d > -9.2e18 ? (long long)v->d : LLONG_MIN;
         p = q;
         return true;
     }
@@ -114,8 +118,8 @@ void Reader::scalar(const char *path, const Num *v, int n, const char *s) {
         Totals &t = totals[i];
         switch (f.kind) {
         case K_U64: if (n == 1) *(uint64_t *)at = v[0].u; break;
-        case K_I64: if (n == 1) *(long long *)at = v[0].u > (uint64_t)LLONG_MAX ? LLONG_MAX : (long long)v[0].u; break;
-        case K_INT: if (n == 1) *(int *)at = v[0].u > INT_MAX ? INT_MAX : (int)v[0].u; break;
+        case K_I64: if (n == 1) *(long long *)at = v[0].i; break;
+        case K_INT: if (n == 1) *(int *)at = v[0].i > INT_MAX ? INT_MAX : v[0].i < INT_MIN ? INT_MIN : (int)v[0].i; break;
         case K_REAL: if (n == 1) *(double *)at = v[0].d; break;
         case K_COUNTS:
             for (int k = 0; k < f.n; k++)
