@@ -68,8 +68,13 @@ struct Report {
     Histogram send_lag;
 };
 
-// Run the event loop (one-shot or -d) or the blocking workers and fill r.
+// -w: at most this many event-loop processes.
+constexpr int kMaxWorkers = 1000;
+
+// Run the event loop (one-shot or -d), in this process or in o.workers of them,
+// or the blocking workers, and fill r.
 void run_events(const Options &o, Report *r);
+void run_workers(const Options &o, Report *r);
 void run_blocking(const Options &o, Report *r);
 
 // Sends request q from byte off on (common/clock.h has its format); send(2)'s result.
