@@ -223,11 +223,25 @@ void preflight() {
                "60 s, but only %ld ports: expect no_ports failures; use -r or -d to reuse "
                "connections, or sysctl -w net.ipv4.tcp_tw_reuse=1", total, ports);
     long somaxconn = proc_number("/proc/sys/net/core/somaxconn", nullptr, 0);
-    long long burst = opt.connect_rate && opt.connect_rate < at_once ? opt.connect_rate : at_once;
-    if (loopback_target() && somaxconn > 0 && burst > somaxconn && !opt.blocking)
-        warn_msg("warning: %lld connections at once can overflow the server's listen queue "
-               "(net.core.somaxconn %ld): dropped SYNs are retried after 1 s; use --connect-rate "
-               "or raise it (sysctl -w net.core.somaxconn=%lld)", burst, somaxconn, burst);
+    long long burst = opt.duration_s ? connect_burst(opt) : at_once;
+    if (loopback_target() && somaxconn > 0 && burst > somaxconn && !opt.blocking) {
+        if (!opt.connect_rate)
+            warn_msg("warning: %lld connections at once can overflow the server's listen queue "
+                   "(net.core.somaxconn %ld): dropped SYNs are retried after 1 s; use --connect-rate "
+                   "or raise it (sysctl -w net.core.somaxconn=%lld)", burst, somaxconn, burst);
+        else {
+            // ramp() spreads the connections evenly: only those due together count.
+            char procs[48] = "", lower[64] = "";
+            if (opt.workers > 1) snprintf(procs, sizeof procs, ", over %lld processes", opt.workers);
+            if (long long most = somaxconn / opt.workers * opt.workers * 1000)
+                snprintf(lower, sizeof lower, "lower --connect-rate to %lld or ", most);
+            warn_msg("warning: --connect-rate %lld opens up to %lld connections at once (those due "
+                   "in a 1 ms loop turn%s), more than the server's listen queue holds "
+                   "(net.core.somaxconn %ld): dropped SYNs are retried after 1 s; %sraise it "
+                   "(sysctl -w net.core.somaxconn=%lld)", opt.connect_rate, burst, procs,
+                   somaxconn, lower, burst);
+        }
+    }
     long file_max = proc_number("/proc/sys/fs/file-nr", nullptr, 2), file_used = proc_number("/proc/sys/fs/file-nr", nullptr, 0);
     if (file_max > 0 && file_used >= 0 && file_max - file_used < 2 * at_once)
         warn_msg("warning: %ld descriptors left system-wide (fs.file-max %ld) for %lld "

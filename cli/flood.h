@@ -77,6 +77,16 @@ void run_events(const Options &o, Report *r);
 void run_workers(const Options &o, Report *r);
 void run_blocking(const Options &o, Report *r);
 
+// Held runs open at most this many connections a loop turn, then read events: a
+// client that opened faster than it read would time out connections the kernel
+// had long established, and call its own lag a server's failure.
+constexpr int kOpensPerTurn = 256;
+// The most connections a held run opens at once, over all -w processes: without
+// --connect-rate all of -c; with it (ramp() in flood_held.cpp spreads them evenly)
+// those due in a loop turn of 1 ms (the timeouts of kernels before 5.11, or a busy
+// turn), up to kOpensPerTurn a process. What a listen queue must hold.
+long long connect_burst(const Options &o);
+
 // Sends request q from byte off on (common/clock.h has its format); send(2)'s result.
 ssize_t request_send(int fd, const Request &q, uint32_t off, int flags);
 // -R: warns on stderr if the sends ran late enough that the client, not the
