@@ -25,15 +25,16 @@ static uint64_t rnd() {
     return rng_state;
 }
 
-// The report as JSON text, as cli_flood --json writes it.
-static char *to_json(const Report &r) {
+// The report as cli_flood writes it, text or (json) JSON.
+static char *printed(const Report &r, bool json) {
     char *buf = nullptr;
     size_t len = 0;
     FILE *f = open_memstream(&buf, &len);
-    print_report(f, r, true);
+    print_report(f, r, json);
     fclose(f);
     return buf;
 }
+static char *to_json(const Report &r) { return printed(r, true); }
 
 static bool same_hist(const Histogram &a, const Histogram &b) {
     if (a.count() != b.count() || a.min() != b.min() || a.max() != b.max() || a.sum() != b.sum())
@@ -151,11 +152,7 @@ static void check_merged(const Report &got, const Report &want, const char *what
 // A line in the text report for each row that has a place in it and a label.
 static void check_text(const Report &r) {
     char msg[200];
-    char *text = nullptr;
-    size_t tlen = 0;
-    FILE *tf = open_memstream(&text, &tlen);
-    print_report(tf, r, false);
-    fclose(tf);
+    char *text = printed(r, false);
     for (int i = 0; i < kFields; i++) {
         const Field::Text &t = kField[i].text;
         if (!t.at) continue;
