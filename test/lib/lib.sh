@@ -7,6 +7,10 @@ SRV_PID=
 SRV_SID=   # the server's session: it and every process it starts
 PORT=
 SRV_NETNS=
+# Every random byte a test sends comes from one seed (test/helpers/peer.cpp reads
+# PEER_SEED), so that fail() can name it and a rerun can replay it.
+: "${PEER_SEED:=$(od -An -N4 -tu4 /dev/urandom | tr -d ' ')}"
+export PEER_SEED
 
 cleanup() {
     local rc=$?
@@ -27,15 +31,36 @@ cleanup() {
 }
 trap cleanup EXIT
 
+# fail MESSAGE: the test fails, and says what it saw, so that a failure seen once
+# in CI can be read from the log alone: the port, the seed of any random bytes,
+# the client's last report and stderr (the newest *.json and *.err the test
+# wrote), and the tail of the server's output (stopped first: its statistics).
 fail() {
     echo "FAIL: $*" >&2
     # A running server's statistics often say why: stop it so it prints them.
     if [ -n "$SRV_PID" ] && kill -TERM "$SRV_PID" 2>/dev/null; then
         for _ in $(seq 40); do kill -0 "$SRV_PID" 2>/dev/null || break; sleep 0.05; done
     fi
-    [ -s "$T/srv.out" ] && { echo "--- server stdout"; tail -5 "$T/srv.out"; } >&2
-    [ -s "$T/srv.err" ] && { echo "--- server stderr"; tail -5 "$T/srv.err"; } >&2
+    {
+        echo "--- port ${PORT:-(none)}, seed PEER_SEED=$PEER_SEED${SERVER:+, server $SERVER}"
+        local f
+        f=$(newest "$T"/*.json "$T"/*.jsonl)
+        if [ -n "$f" ]; then
+            echo "--- the client's last report ($f, the newest)"
+            if [ "$(wc -c <"$f")" -le 8000 ]; then cat "$f"; else head -c 4000 "$f"; echo " [...]"; tail -c 3000 "$f"; fi
+        fi
+        f=$(newest $(ls "$T"/*.err 2>/dev/null | grep -v '/srv\.err$'))
+        [ -n "$f" ] && { echo "--- a client's stderr ($f, the newest not empty)"; tail -20 "$f"; }
+        [ -s "$T/srv.out" ] && { echo "--- server stdout (tail)"; tail -20 "$T/srv.out"; }
+        [ -s "$T/srv.err" ] && { echo "--- server stderr (tail)"; tail -20 "$T/srv.err"; }
+    } >&2
     exit 1
+}
+
+# newest FILE...: the most recently written of the files that exist and are not empty.
+newest() {
+    local f
+    for f in $(ls -t "$@" 2>/dev/null); do [ -s "$f" ] && { echo "$f"; return; }; done
 }
 
 skip() {
