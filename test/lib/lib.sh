@@ -60,6 +60,7 @@ fail() {
 # newest FILE...: the most recently written of the files that exist and are not empty.
 newest() {
     local f
+    [ $# -gt 0 ] || return 0
     for f in $(ls -t "$@" 2>/dev/null); do [ -s "$f" ] && { echo "$f"; return; }; done
 }
 
