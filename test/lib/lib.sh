@@ -82,7 +82,8 @@ need_tool() {
 # line (printed once it listens) and sets PORT. With SRV_NETNS set, the server
 # runs in that network namespace (ip netns exec execs, so SRV_PID is still the server).
 # With SRV_NOFILE set, it runs under `ulimit -n $SRV_NOFILE` (soft and hard; the
-# subshell execs, so SRV_PID is the server).
+# subshell execs, so SRV_PID is the server). With SRV_INHERIT=N, it starts with
+# exactly N descriptors open past stdio, 3 to N + 2 (not with SRV_NETNS).
 start_server() {
     # One server at a time: a second would orphan the first, which cleanup would
     # then never kill.
@@ -93,7 +94,13 @@ start_server() {
     # and a previous server's start line would give a port before this one listens.
     : >"$T/srv.out"
     : >"$T/srv.err"
-    if [ -n "${SRV_NOFILE:-}" ]; then
+    if [ -n "${SRV_INHERIT:-}" ]; then
+        # Every descriptor past stdio closed (CTest's log, the load lock), then
+        # SRV_INHERIT of them opened: 3 to SRV_INHERIT + 2, on /dev/null.
+        (for fd in $(ls /proc/$BASHPID/fd); do [ "$fd" -gt 2 ] && eval "exec $fd>&-"; done
+         for fd in $(seq 3 $((SRV_INHERIT + 2))); do eval "exec $fd</dev/null"; done
+         ulimit -n "${SRV_NOFILE:-$(ulimit -n)}" && exec setsid "$SERVER" "$@" 0) >"$T/srv.out" 2>"$T/srv.err" &
+    elif [ -n "${SRV_NOFILE:-}" ]; then
         (ulimit -n "$SRV_NOFILE" && exec setsid ${SRV_NETNS:+ip netns exec "$SRV_NETNS"} "$SERVER" "$@" 0) \
             >"$T/srv.out" 2>"$T/srv.err" &
     else
