@@ -47,12 +47,8 @@ BIN=${BIN:-build}  # where the programs are: the build directory make builds
 # Every strategy the build declares (srv/CMakeLists.txt) joins the comparison.
 C10K_PROGRAMS=${C10K_PROGRAMS:-$BIN/programs.txt}
 [ -n "$SERVERS" ] || SERVERS=$(programs server | tr '\n' ' ') || exit 1
-for s in $SERVERS cli_flood; do
-    [ -x "$BIN/$s" ] || { echo "bench: $BIN/$s is not built: run make first" >&2; exit 1; }
-done
-for tool in jq taskset awk; do
-    command -v $tool >/dev/null || { echo "bench: $tool is needed (apt-get install $tool)" >&2; exit 1; }
-done
+need_built bench "$BIN" $SERVERS cli_flood
+need_tools bench jq taskset awk
 CMD="test/tools/bench.sh $*"
 [ $# = 0 ] && CMD="make bench"
 [ "$QUICK" = 1 ] && CMD="make bench QUICK=1"
@@ -128,6 +124,9 @@ run_point() {  # run_point WORKLOAD SERVER CONNECTIONS REPEAT [REQUEST-BYTES]
     cg_create "c10k-bench-$$-$point"
     method_cpu=$([ -n "$CG_CPU" ] && echo "cgroup v1 cpuacct.usage" || echo "schedstat of live tasks, stat ticks of exited ones")
     method_mem=$([ -n "$CG_MEM" ] && echo "cgroup v1 memory.kmem.max_usage_in_bytes" || echo "/proc/meminfo deltas (Slab+PageTables+KernelStack), both ends")
+    # Emptied here: the job's own redirection may come after the first look, which
+    # would find the previous server's start line and port.
+    : >"$T/srv.out"
     cg_exec setsid taskset -c 0 "$BIN/$srv" -a "$addr" 0 >"$T/srv.out" 2>"$T/srv.err" &
     SRV_PID=$!
     port=$(wait_start_line "$T/srv.out" "$SRV_PID" 5)
@@ -264,7 +263,9 @@ SPOT=$(jq '[.points[] | select(.workload == "held" and .connections <= 10000) | 
 
 # Tables.
 {
-    echo "# c10k bench"
+    echo "# c10k bench: the full tables"
+    echo
+    echo "Written by \`make bench\` (test/tools/bench.sh) with bench.json and the charts beside it; do not edit by hand."
     echo
     jq -r '"Machine: \(.machine.cpu), \(.machine.cores) cores, \(.machine.kernel), RLIMIT_NOFILE \(.machine.nofile_hard), somaxconn \(.machine.somaxconn).  "' "$OUT/bench.json"
     jq -r '"Command: `\(.command)` (\(.date), \(.elapsed_s) s). Median of \(.settings.repeats) run(s); server on CPU 0, cli_flood on CPU 1.  "' "$OUT/bench.json"
@@ -298,7 +299,7 @@ SPOT=$(jq '[.points[] | select(.workload == "held" and .connections <= 10000) | 
     echo "Charts, one line per strategy:"
     echo
     for c in $CHARTS; do echo "![$c]($c.svg)"; done
-} >"$OUT/bench.md"
+} >"$OUT/README.md"
 
 # Charts against connections (the size workload: against request bytes); a failed
 # point is drawn as a cross.
@@ -325,4 +326,4 @@ chart size-throughput size '.received_mib_per_s' "Closed loop by request size, $
     awk -v title="Latency by percentile, $SPOT held connections" -v xlabel="percentile" \
         -v ylabel="latency (ms, log scale)" -v logy=1 \
         -v xticks="2=50% 10=90% 100=99% 1000=99.9% 10000=99.99%" -f test/tools/svgplot.awk >"$OUT/held-spectrum.svg"
-echo "bench: wrote $OUT/bench.json, $OUT/bench.md and $OUT/*.svg in $elapsed s" >&2
+echo "bench: wrote $OUT/bench.json, $OUT/README.md and $OUT/*.svg in $elapsed s" >&2
