@@ -114,12 +114,12 @@ void interval_end(const Report &final_report, uint64_t now);
 // with -i --json the last line, the report.
 const char *report_line(const char *text);
 
-// The report's fields as a table (kField, flood_report.cpp): each row gives a
+// The report's fields as a table (kField, flood_fields.cpp): each row gives a
 // field's JSON key, where its value lives, how reports merge it and where it
 // prints in the text report. print_report, parse_report and merge_report read the
 // table and nothing else, so a field added to it is written, read and merged.
 enum FieldKind {
-    // A member of Report, its kind deduced from its type (FIELD in flood_report.cpp).
+    // A member of Report, its kind deduced from its type (FIELD in flood_fields.cpp).
     K_U64, K_I64, K_INT, K_REAL, K_TEXT,
     K_COUNTS,     // uint64_t[n], a JSON object of a count per name
     K_HISTOGRAM,  // the whole histogram, buckets and totals
