@@ -5,7 +5,7 @@
 # COUNTER; one warning; the server neither dies nor spins, and serves again once
 # its children have ended.
 . "$(dirname "$0")/../../lib/lib.sh"
-counter=$1 call=$2
+counter=$1 call=$2 prog=$(basename "$SERVER")  # before as_nobody wraps it
 # ThreadSanitizer runs a thread of its own, which RLIMIT_NPROC counts too; the
 # server cannot know of it, so its start line says one more than it can serve.
 tsan=0
@@ -24,7 +24,7 @@ failed=$(json_num failed "$T/report.json")
 stop_server || fail "server exit status $?"
 expect_eq "$counter" "$(stat_num "$counter")" $((7 + failed))
 expect_eq "accepted" "$(stat_num accepted)" $((3 + ok))
-grep -q "$(basename "$SERVER"): $call (refusing connections" "$T/srv.err" ||
+grep -q "$prog: $call (refusing connections" "$T/srv.err" ||
     fail "no warning: $(cat "$T/srv.err")"
 [ "$(grep -c "$call" "$T/srv.err")" = 1 ] || fail "more than one warning: $(cat "$T/srv.err")"
 grep -q "up to $((3 + tsan)) connections" "$T/srv.out" || fail "start line capacity: $(cat "$T/srv.out")"
