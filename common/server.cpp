@@ -114,7 +114,7 @@ const CounterInfo kCounter[C_COUNT] = {
     {"accepted", nullptr},     {"peak_open", nullptr},     {"bytes_echoed", nullptr},
     {"idle_closed", nullptr},  {"reset", nullptr},         {"io_error", nullptr},
     {"refused_nofd", nullptr}, {"accept_error", nullptr},  {"nomem", nullptr},
-    {"fork_failed", "srv_fork"}, {"thread_failed", "srv_thread"},
+    {"fork_failed", "srv_fork"}, {"thread_failed", "srv_thread"}, {"bufs_in_use", "srv_uring"},
 };
 
 void server_print_stats(const ServerConfig &cfg, const ServerStats &st) {

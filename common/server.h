@@ -28,6 +28,7 @@ enum Counter {
     C_NOMEM,          // echo buffer could not be allocated
     C_FORK_FAILED,    // srv_fork: connections refused because fork failed
     C_THREAD_FAILED,  // srv_thread: connections refused because pthread_create failed
+    C_BUFS_IN_USE,    // srv_uring: provided buffers not back in the ring at the stop
     C_COUNT
 };
 struct CounterInfo {

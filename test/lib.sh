@@ -164,6 +164,15 @@ stat_num() {
     sed -n "s/.*stats.* $1=\([0-9]*\).*/\1/p" "$T/srv.out"
 }
 
+# expect_bufs_back: where the server counts the buffers it lends the kernel
+# (srv_uring's provided buffers, bufs_in_use on its stats line), every one is back
+# once all connections have closed; a server without the counter has nothing to say.
+expect_bufs_back() {
+    local n
+    n=$(stat_num bufs_in_use)
+    [ -z "$n" ] || expect_eq "provided buffers not back in the ring at the stop (bufs_in_use)" "$n" 0
+}
+
 expect_eq() {  # expect_eq WHAT GOT WANT
     [ "$2" = "$3" ] || fail "$1: got '$2', want '$3'"
 }
