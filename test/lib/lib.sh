@@ -194,6 +194,15 @@ expect_json() {
     expect_eq "$1" "$(json_num "$1" "$T/report.json")" "$2"
 }
 
+# expect_bufs_back: where the server counts the buffers it lends the kernel
+# (srv_uring's provided buffers, bufs_in_use on its stats line), every one is back
+# once all connections have closed; a server without the counter has nothing to say.
+expect_bufs_back() {
+    local n
+    n=$(stat_num bufs_in_use)
+    [ -z "$n" ] || expect_eq "provided buffers not back in the ring at the stop (bufs_in_use)" "$n" 0
+}
+
 expect_eq() {  # expect_eq WHAT GOT WANT
     [ "$2" = "$3" ] || fail "$1: got '$2', want '$3'"
 }

@@ -34,4 +34,5 @@ wait "$BUSY" || fail "a busy connection beside 3,000 idle ones: $(cat "$T/busy.o
 stop_server || fail "server exit status $?"
 expect_eq "idle_closed" "$(stat_num idle_closed)" 3000
 expect_eq "accepted" "$(stat_num accepted)" $((3000 + 1 + 1 + 2000 + 1))
+expect_bufs_back
 echo "ok: idle ones closed after $idle_min-$(peer_num idle_max "$T/hold.out") s; $(cat "$T/drip.out" "$T/busy.out" "$T/bytewise.out" | tr '\n' ' ')"

@@ -50,4 +50,5 @@ expect_eq "accepted" "$(stat_num accepted)" $((1 + 10 + 2000 + 1 + 20 + 4 + 1))
 r=$(stat_num reset)
 [ "$r" -ge 20 ] || fail "server counted $r resets for 20 reset clients"
 expect_eq "server io_error" "$(stat_num io_error)" 0
+expect_bufs_back
 echo "ok: $(cat "$T/noread.out" | tail -1) rss_growth_kb=$grow reset=$(stat_num reset) io_error=$(stat_num io_error)"

@@ -14,4 +14,5 @@ expect_eq "server accepted" "$(stat_num accepted)" 522
 # Each reset client met the server mid-echo: one reset each, and no other error.
 expect_eq "server reset" "$(stat_num reset)" 20
 expect_eq "server io_error" "$(stat_num io_error)" 0
+expect_bufs_back
 echo "ok: reset=$(stat_num reset) io_error=$(stat_num io_error)"
