@@ -61,7 +61,7 @@ if [ "$ADD" = 1 ] && [ -f "$OUT/soak.json" ]; then
     jq -e --argjson s "$SOAK_S" --argjson c "$CONNS" --argjson r "$RATE" --argjson iv "$IV" \
         '.settings | .soak_s == $s and .connections == $c and .rate == $r and .interval_s == $iv' \
         "$OUT/soak.json" >/dev/null || { echo "soak: -a: $OUT/soak.json has other settings" >&2; exit 2; }
-    jq -c --arg now " $SERVERS " '.servers[] | select(($now | contains(" \(.server) ")) | not)' \
+    jq -c --arg now " $SERVERS " '.servers[] | .server as $n | select(($now | contains(" \($n) ")) | not)' \
         "$OUT/soak.json" >"$T/servers.jsonl"
 fi
 k=0 failed_any=0
