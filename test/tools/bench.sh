@@ -47,12 +47,8 @@ BIN=${BIN:-build}  # where the programs are: the build directory make builds
 # Every strategy the build declares (srv/CMakeLists.txt) joins the comparison.
 C10K_PROGRAMS=${C10K_PROGRAMS:-$BIN/programs.txt}
 [ -n "$SERVERS" ] || SERVERS=$(programs server | tr '\n' ' ') || exit 1
-for s in $SERVERS cli_flood; do
-    [ -x "$BIN/$s" ] || { echo "bench: $BIN/$s is not built: run make first" >&2; exit 1; }
-done
-for tool in jq taskset awk; do
-    command -v $tool >/dev/null || { echo "bench: $tool is needed (apt-get install $tool)" >&2; exit 1; }
-done
+need_built bench "$BIN" $SERVERS cli_flood
+need_tools bench jq taskset awk
 CMD="test/tools/bench.sh $*"
 [ $# = 0 ] && CMD="make bench"
 [ "$QUICK" = 1 ] && CMD="make bench QUICK=1"
@@ -291,7 +287,9 @@ SPOT=$(jq '[.points[] | select(.workload == "held" and .connections <= 10000) | 
 
 # Tables.
 {
-    echo "# c10k bench"
+    echo "# c10k bench: the full tables"
+    echo
+    echo "Written by \`make bench\` (test/tools/bench.sh) with bench.json and the charts beside it; do not edit by hand."
     echo
     jq -r '"Machine: \(.machine.cpu), \(.machine.cores) cores, \(.machine.kernel), RLIMIT_NOFILE \(.machine.nofile_hard), somaxconn \(.machine.somaxconn).  "' "$OUT/bench.json"
     jq -r '"Command: `\(.command)` (\(.date), \(.elapsed_s) s). Median of \(.settings.repeats) run(s); server on CPU 0, cli_flood on CPU 1.  "' "$OUT/bench.json"
@@ -325,7 +323,7 @@ SPOT=$(jq '[.points[] | select(.workload == "held" and .connections <= 10000) | 
     echo "Charts, one line per strategy:"
     echo
     for c in $CHARTS; do echo "![$c]($c.svg)"; done
-} >"$OUT/bench.md"
+} >"$OUT/README.md"
 
 # Charts against connections (the size workload: against request bytes); a failed
 # point is drawn as a cross.
@@ -352,4 +350,4 @@ chart size-throughput size '.received_mib_per_s' "Closed loop by request size, $
     awk -v title="Latency by percentile, $SPOT held connections" -v xlabel="percentile" \
         -v ylabel="latency (ms, log scale)" -v logy=1 \
         -v xticks="2=50% 10=90% 100=99% 1000=99.9% 10000=99.99%" -f test/tools/svgplot.awk >"$OUT/held-spectrum.svg"
-echo "bench: wrote $OUT/bench.json, $OUT/bench.md and $OUT/*.svg in $elapsed s" >&2
+echo "bench: wrote $OUT/bench.json, $OUT/README.md and $OUT/*.svg in $elapsed s" >&2
