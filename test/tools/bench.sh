@@ -112,6 +112,25 @@ JQ_QUANTILE='def quantile($q): .histogram as $h | if ($h.count // 0) == 0 then n
     (if $lo < 128 then $lo else $lo + pow(2; ($lo | log2 | floor) - 6) / 2 end) |
     [., $h.min] | max | [., $h.max] | min | . / 1e6 end;'
 
+# The kernel's counters that say why connections are lost, machine-wide (the load
+# lock keeps other runs out), "name value" a line: TcpExt from /proc/net/netstat
+# (listen queue overflows, aborts on memory, backlog drops...) and Tcp's resets
+# from /proc/net/snmp. A point records what they gained over its run.
+TCP_COUNTERS="ListenOverflows ListenDrops TCPAbortOnMemory TCPBacklogDrop TCPAbortOnData TCPAbortOnClose TCPAbortOnTimeout TCPReqQFullDrop TCPReqQFullDoCookies TCPTimeWaitOverflow OutRsts EstabResets AttemptFails"
+tcp_counters() {
+    cat /proc/net/netstat /proc/net/snmp 2>/dev/null | awk -v want="$TCP_COUNTERS" '
+        BEGIN { n = split(want, w, " "); for (i = 1; i <= n; i++) keep[w[i]] = 1 }
+        $1 == "TcpExt:" || $1 == "Tcp:" { if (!(($1) in hdr)) { hdr[$1] = 1; for (i = 2; i <= NF; i++) k[$1, i] = $i }
+            else for (i = 2; i <= NF; i++) if (k[$1, i] in keep) print k[$1, i], $i }'
+}
+# tcp_delta BEFORE AFTER: the gains as a JSON object.
+tcp_delta() {
+    printf '%s\n' "$1" | awk -v after="$2" '
+        BEGIN { n = split(after, a, "\n"); for (i = 1; i <= n; i++) { split(a[i], f, " "); v[f[1]] = f[2] } }
+        { d[$1] = v[$1] - $2; o[++m] = $1 }
+        END { printf "{"; for (i = 1; i <= m; i++) printf "%s\"%s\":%d", (i > 1 ? "," : ""), o[i], d[o[i]]; print "}" }'
+}
+
 point=0 runs_done=0
 run_point() {  # run_point WORKLOAD SERVER CONNECTIONS REPEAT [REQUEST-BYTES]
     wl=$1 srv=$2 conns=$3 rep=$4 bytes=${5:-0}
@@ -130,7 +149,7 @@ run_point() {  # run_point WORKLOAD SERVER CONNECTIONS REPEAT [REQUEST-BYTES]
     cg_exec setsid taskset -c 0 "$BIN/$srv" -a "$addr" 0 >"$T/srv.out" 2>"$T/srv.err" &
     SRV_PID=$!
     port=$(wait_start_line "$T/srv.out" "$SRV_PID" 5)
-    c0= c1= kbase= kpeak= idle=
+    c0= c1= kbase= kpeak= idle= tcp0= tcp1=
     if [ -z "$port" ]; then
         reason="server did not start: $(head -c 200 "$T/srv.err")"
     else
@@ -145,6 +164,7 @@ run_point() {  # run_point WORKLOAD SERVER CONNECTIONS REPEAT [REQUEST-BYTES]
         [ -n "$CG_MEM" ] && cg_kmem_reset
         idle=$(session_pss "$SRV_PID") kbase=$(kernel_now) kpeak=$kbase
         c0=$(session_cpu_ns "$SRV_PID")
+        tcp0=$(tcp_counters)
         taskset -c 1 "$BIN/cli_flood" -a "$addr" -p "$port" --json "$@" >"$T/cli.json" 2>"$T/cli.err" &
         cli=$!
         peak=0
@@ -156,6 +176,7 @@ run_point() {  # run_point WORKLOAD SERVER CONNECTIONS REPEAT [REQUEST-BYTES]
         done
         wait "$cli"
         rc=$?
+        tcp1=$(tcp_counters)
         c1=$(session_cpu_ns "$SRV_PID")
         [ -n "$CG_MEM" ] && kpeak=$(cg_kmem_kib max_usage_in_bytes)
         kill -0 "$SRV_PID" 2>/dev/null || reason="server died: $(tail -c 200 "$T/srv.err")"
@@ -165,6 +186,8 @@ run_point() {  # run_point WORKLOAD SERVER CONNECTIONS REPEAT [REQUEST-BYTES]
         elif [ "$rc" != 0 ]; then
             reason=${reason:-"$(jq -r '[.failures | to_entries[] | select(.value > 0) | "\(.key) \(.value)"] | join(", ")' "$T/cli.json") failed"}
         fi
+        # What the server said about it (srv_fork: each fork that failed, and why).
+        [ -n "$reason" ] && [ -s "$T/srv.err" ] && reason="$reason; server stderr: $(tail -c 300 "$T/srv.err" | tr '\n' ' ')"
     fi
     stop_server
     cg_remove
@@ -172,6 +195,7 @@ run_point() {  # run_point WORKLOAD SERVER CONNECTIONS REPEAT [REQUEST-BYTES]
     jq -c -n --arg wl "$wl" --arg srv "$srv" --argjson conns "$conns" --argjson rep "$rep" --argjson bytes "$bytes" \
         --arg reason "$reason" --argjson cpu_ns "$(( ${c1:-0} - ${c0:-0} ))" \
         --argjson pss "${peak:-0}" --argjson idle "${idle:-0}" --argjson kmem "$(( ${kpeak:-0} - ${kbase:-0} ))" \
+        --argjson tcp "$( [ -n "$tcp0" ] && tcp_delta "$tcp0" "$tcp1" || echo '{}')" \
         --arg cpu_method "$method_cpu" --arg mem_method "$method_mem" --arg spectrum "$SPECTRUM" \
         --slurpfile cli "$T/cli.json" "$JQ_QUANTILE"'
         ($cli[0] // {}) as $c |
@@ -186,7 +210,7 @@ run_point() {  # run_point WORKLOAD SERVER CONNECTIONS REPEAT [REQUEST-BYTES]
          cpu_ns: $cpu_ns,
          cpu_us_per_req: (if ($c.succeeded // 0) > 0 then $cpu_ns / 1000 / $c.succeeded else null end),
          peak_mem_kib: $pss, idle_mem_kib: $idle, kernel_mem_kib: $kmem,
-         cpu_method: $cpu_method, kernel_mem_method: $mem_method}' >>"$RAW"
+         tcp_counters: $tcp, cpu_method: $cpu_method, kernel_mem_method: $mem_method}' >>"$RAW"
     runs_done=$((runs_done + 1))
     spent=$(($(date +%s) - started))
     printf 'run %d of %d, %s left: %-8s %-11s %6s%s #%s  %s\n' "$runs_done" "$runs_total" \

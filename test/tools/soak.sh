@@ -6,7 +6,9 @@
 # machine's Slab + PageTables + KernelStack without one). Writes DIR/soak.json and
 # DIR/soak.svg (per server: p50, p99, p99.9 per interval; RSS and kernel memory).
 #
-#   SOAK_S=3600 test/tools/soak.sh [-o dir] [-s servers]
+#   SOAK_S=3600 test/tools/soak.sh [-a] [-o dir] [-s servers]
+# -a adds to DIR/soak.json: the servers soaked before stay (of the same settings),
+# those soaked now replace theirs.
 # Servers: every event loop and srv_thread (all but srv_fork). A server passes when
 #  - nothing is lost (no failed request, no connection that failed or dropped);
 #  - RSS and kernel memory grow by at most 1% from the end of the warm-up (the first
@@ -18,12 +20,13 @@
 # Env: SOAK_S, SOAK_CONNS (10000), SOAK_RATE (20000), SOAK_INTERVAL (10), BIN.
 set -u
 cd "$(dirname "$0")/../.." || exit 1
-OUT=results SERVERS=
-while getopts "o:s:" opt; do
+OUT=results SERVERS= ADD=0
+while getopts "ao:s:" opt; do
     case $opt in
+    a) ADD=1 ;;
     o) OUT=$OPTARG ;;
     s) SERVERS=$OPTARG ;;
-    *) echo "usage: test/tools/soak.sh [-o dir] [-s servers]" >&2; exit 2 ;;
+    *) echo "usage: test/tools/soak.sh [-a] [-o dir] [-s servers]" >&2; exit 2 ;;
     esac
 done
 SOAK_S=${SOAK_S:-3600} CONNS=${SOAK_CONNS:-10000} RATE=${SOAK_RATE:-20000} IV=${SOAK_INTERVAL:-10}
@@ -50,6 +53,13 @@ trap 'exit 130' INT TERM
 kernel_now() { if [ -n "$CG_MEM" ]; then cg_kmem_kib usage_in_bytes; else kernel_kib; fi; }
 
 : >"$T/servers.jsonl"
+if [ "$ADD" = 1 ] && [ -f "$OUT/soak.json" ]; then
+    jq -e --argjson s "$SOAK_S" --argjson c "$CONNS" --argjson r "$RATE" --argjson iv "$IV" \
+        '.settings | .soak_s == $s and .connections == $c and .rate == $r and .interval_s == $iv' \
+        "$OUT/soak.json" >/dev/null || { echo "soak: -a: $OUT/soak.json has other settings" >&2; exit 2; }
+    jq -c --arg now " $SERVERS " '.servers[] | .server as $n | select(($now | contains(" \($n) ")) | not)' \
+        "$OUT/soak.json" >"$T/servers.jsonl"
+fi
 k=0 failed_any=0
 for srv in $SERVERS; do
     k=$((k + 1))

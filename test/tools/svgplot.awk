@@ -5,7 +5,8 @@
 # or at the values xticks names; with linx=1 on a linear scale from its smallest
 # value (time), ticks at 1, 2, 5 x 10^k steps; y is linear from zero, or logarithmic with logy=1
 # (latencies that span decades). Points with y < 0 are missing (a run that failed)
-# and break the line.
+# and break the line. Each point's <title> says "series: x, y" (a tooltip, and what
+# tests read back).
 function lg(v) { return log(v) / log(10) }
 function esc(s) { gsub(/&/, "\\&amp;", s); gsub(/</, "\\&lt;", s); return s }
 function px(x) { return L + ((linx ? x : lg(x)) - x0) / (x1 - x0) * W }
@@ -28,7 +29,7 @@ function label(v) {
 {
     s = $1; x = $2 + 0; y = $3 + 0
     if (!(s in seen)) { seen[s] = 1; order[++ns] = s }
-    n = ++np[s]; X[s, n] = x; Y[s, n] = y
+    n = ++np[s]; X[s, n] = x; Y[s, n] = y; RX[s, n] = $2; RY[s, n] = $3
     if (!xs || x < xmin) xmin = x
     if (!xs || x > xmax) xmax = x
     xs = 1
@@ -106,7 +107,7 @@ END {
         if (d != "") printf "<path d=\"%s\" fill=\"none\" stroke=\"%s\" stroke-width=\"2\"/>\n", d, c
         for (i = 1; i <= np[s]; i++) {
             if (Y[s, i] > 0)
-                printf "<circle cx=\"%.1f\" cy=\"%.1f\" r=\"3.5\" fill=\"%s\"/>\n", px(X[s, i]), py(Y[s, i]), c
+                printf "<circle cx=\"%.1f\" cy=\"%.1f\" r=\"3.5\" fill=\"%s\"><title>%s: %s, %s</title></circle>\n", px(X[s, i]), py(Y[s, i]), c, esc(s), RX[s, i], RY[s, i]
             else  # a failed point: a cross on the axis
                 printf "<text x=\"%.1f\" y=\"%d\" text-anchor=\"middle\" fill=\"%s\" font-weight=\"bold\">x</text>\n", px(X[s, i]), T + H - 4, c
         }

@@ -78,4 +78,17 @@ done
 
 "$CLI" --merge -i 1 "$T/last.json" >/dev/null 2>"$T/err"; rc=$?
 expect_eq "-i with --merge exit status" "$rc" 2
+
+# Failures per interval, where there are some: 6 of 10 connections refused (badsrv
+# closes its listener after 4 accepts), so 6/10 of the 100 requests/s due over 2 s
+# fail: 120 failed and 80 completed over the records, as in the report.
+stop_server || fail "server exit status $?"
+SERVER=$BADSRV
+BADSRV_ACCEPT=4 start_server delay=0
+"$CLI" -p "$PORT" -c 10 -d 2 -R 100 -t 2 --connect-rate 50 -i 1 --json >"$T/fail.jsonl" 2>"$T/cli.err"
+expect_eq "refused run: exit status" "$?" 1
+tail -1 "$T/fail.jsonl" >"$T/fail.json"
+expect_eq "refused run: the report's failed" "$(jq .failed "$T/fail.json")" 120
+expect_eq "refused run: failed summed over the records" "$(jq -s '.[:-1] | map(.failed) | add' "$T/fail.jsonl")" 120
+expect_eq "refused run: completed summed over the records" "$(jq -s '.[:-1] | map(.completed) | add' "$T/fail.jsonl")" 80
 echo ok

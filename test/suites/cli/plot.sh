@@ -21,6 +21,15 @@ for s in p50 p99 p99.9; do
     expect_eq "$s: points (one per interval record)" "$n" "$records"
 done
 grep -q '>a test run</text>' "$T/chart.svg" || fail "no title"
+# Each point is its record's figure: the points' titles ("series: t, value"), in
+# order, are the records' t_s and p50, p99, p999.
+for s in p50 p99 p99.9; do
+    key=${s/./}
+    got=$(xmllint --xpath "//*[local-name()=\"g\" and @data-series=\"$s\"]/*[local-name()=\"circle\"]/*[local-name()=\"title\"]/text()" "$T/chart.svg" |
+        tr '\n' ' ')
+    want=$(jq -r "select(.type == \"interval\") | \"$s: \\(.t_s), \\(.latency_us.$key)\"" "$T/report.json" | tr '\n' ' ')
+    expect_eq "$s: the points' values" "$got" "$want"
+done
 # The points are the records' figures: on the log scale, each interval's p99.9 is
 # drawn no lower (a smaller y) than its p50.
 cy() { xmllint --xpath "//*[local-name()=\"g\" and @data-series=\"$1\"]/*[local-name()=\"circle\"][$2]/@cy" "$T/chart.svg" | sed 's/.*="\(.*\)"/\1/'; }

@@ -31,7 +31,8 @@ expect_eq "refused_nofd" "$(stat_num refused_nofd)" "$refused"
 # Descriptors inherited on purpose, outside whatever the caller leaks (CTest's log):
 # started with none past stdio, then with five (3-7), under ulimit -n 100. A server
 # bound by descriptors promises exactly 5 fewer, holds every one it promises and
-# refuses, counted, each past them; one that is not promises the same.
+# refuses, counted, each past them; one that is not still promises more than the
+# descriptor limit.
 SRV_NOFILE=100 SRV_INHERIT=0 start_server
 cap0=$(sed -n 's/.*, up to \([0-9]*\) connections (RLIMIT_NOFILE 100)$/\1/p' "$T/srv.out")
 [ -n "$cap0" ] || fail "no capacity in the start line with no inherited descriptors: $(cat "$T/srv.out")"
@@ -49,7 +50,8 @@ if [ "$cap0" -lt 100 ]; then
     stop_server || fail "server exit status $?"
     expect_eq "refused_nofd with 5 inherited" "$(stat_num refused_nofd)" 3
 else
-    expect_eq "capacity with 5 inherited descriptors, not bound by them" "$cap5" "$cap0"
+    # Bound by processes (pid_max less the tasks running), which other work moves.
+    [ "$cap5" -ge 100 ] || fail "capacity $cap5 with 5 inherited descriptors: a process per connection is not bound by them"
     stop_server || fail "server exit status $?"
 fi
 unset SRV_INHERIT
