@@ -4,7 +4,7 @@
 PROGS := srv_epoll srv_select srv_poll srv_fork srv_uring srv_thread cli_flood
 # A program of several files lists them as NAME_SRCS (CMakeLists.txt reads these too);
 # any other is the one file srv/NAME.cpp or cli/NAME.cpp.
-cli_flood_SRCS := cli/cli_flood.cpp cli/flood_loop.cpp cli/flood_held.cpp cli/flood_blocking.cpp cli/flood_report.cpp cli/flood_parse.cpp cli/flood_interval.cpp
+cli_flood_SRCS := cli/cli_flood.cpp cli/flood_loop.cpp cli/flood_held.cpp cli/flood_blocking.cpp cli/flood_report.cpp cli/flood_parse.cpp cli/flood_interval.cpp cli/flood_proto.cpp
 
 CXX ?= g++
 CXXFLAGS ?= -O2 -g

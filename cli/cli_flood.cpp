@@ -17,6 +17,7 @@
 #include "../common/clock.h"
 #include "../common/util.h"
 #include "flood.h"
+#include "flood_proto.h"
 
 namespace {
 
@@ -31,13 +32,17 @@ void usage(FILE *out) {
             "usage: cli_flood [-h] [--json] [-a host] [-c concurrency] [-i seconds]\n"
             "                 [-l bytes] [-n requests] [-p port] [-r requests-per-connection]\n"
             "                 [-s sources] [-t timeout-seconds] [-w workers] [--hgrm file]\n"
+            "                 [--http path [-H header]] [--send bytes [--expect bytes]\n"
+            "                 [--until bytes]]\n"
             "       cli_flood -d seconds [--json] [-a host] [-c connections] [-i seconds]\n"
             "                 [-l bytes] [-p port] [-R rate] [-s sources] [-t timeout-seconds]\n"
             "                 [-w workers] [--batch microseconds] [--connect-rate n]\n"
-            "                 [--hgrm file] [--warmup seconds]\n"
+            "                 [--hgrm file] [--warmup seconds] [--http path [-H header]]\n"
+            "                 [--send bytes [--expect bytes] [--until bytes]]\n"
             "       cli_flood --blocking workers [--json] [-a host] [-i seconds] [-l bytes]\n"
             "                 [-n requests] [-p port] [-r requests-per-connection]\n"
-            "                 [-t timeout-seconds] [--hgrm file]\n"
+            "                 [-t timeout-seconds] [--hgrm file] [--http path [-H header]]\n"
+            "                 [--send bytes [--expect bytes] [--until bytes]]\n"
             "       cli_flood --merge [--json] [--hgrm file] file ...\n");
 }
 
@@ -45,6 +50,42 @@ void usage(FILE *out) {
     warn_msg(fmt, what);
     usage(stderr);
     exit(EXIT_USAGE);
+}
+
+// --http, --send and their framing: what each run sends and how it reads replies.
+constexpr int kMaxHeaders = 64;
+const char *headers[kMaxHeaders];
+int nheaders;
+const char *http_path, *send_arg, *expect_arg, *until_arg;
+char *request_bytes;  // --http, --send: every request, built once
+uint32_t request_len;
+
+void check_protocol(bool set_l) {
+    if (http_path && send_arg) usage_error("%s: one protocol a run", "--http and --send");
+    if ((expect_arg || until_arg) && !send_arg)
+        usage_error("%s frame the replies to --send: name the bytes to send", expect_arg ? "--expect" : "--until");
+    if (expect_arg && until_arg) usage_error("%s: one framing of the reply", "--expect and --until");
+    if (nheaders && !http_path) usage_error("%s adds headers to --http requests", "-H");
+    if (set_l && (http_path || send_arg))
+        usage_error("%s sizes the timestamp echo, not --http or --send", "-l");
+    char err[kErrLen];
+    if (http_path) {
+        g_proto = P_HTTP;
+        if (!http_request(http_path, opt.host, opt.port, headers, nheaders, &request_bytes,
+                          &request_len, err, sizeof err))
+            usage_error("--http: %s", err);
+    }
+    if (!send_arg) return;
+    g_proto = P_SEND;
+    if (!option_bytes(send_arg, kMaxRequest, &request_bytes, &request_len, err, sizeof err))
+        usage_error("--send: %s", err);
+    char *frame;
+    uint32_t frame_len;
+    const char *farg = expect_arg ? expect_arg : until_arg ? until_arg : "\\n";
+    if (!option_bytes(farg, kMaxFrame, &frame, &frame_len, err, sizeof err))
+        usage_error(expect_arg ? "--expect: %s" : "--until: %s", err);
+    frame_init(!expect_arg, frame, frame_len);
+    free(frame);
 }
 
 bool loopback_target() {
@@ -55,7 +96,8 @@ bool loopback_target() {
 }
 
 void parse_args(int argc, char **argv) {
-    enum { O_JSON = 256, O_CONNECT_RATE, O_WARMUP, O_BLOCKING, O_MERGE, O_HGRM, O_BATCH };
+    enum { O_JSON = 256, O_CONNECT_RATE, O_WARMUP, O_BLOCKING, O_MERGE, O_HGRM, O_BATCH, O_HTTP,
+           O_SEND, O_EXPECT, O_UNTIL };
     static const option longopts[] = {
         {"json", no_argument, nullptr, O_JSON},
         {"help", no_argument, nullptr, 'h'},
@@ -65,11 +107,15 @@ void parse_args(int argc, char **argv) {
         {"merge", no_argument, nullptr, O_MERGE},
         {"hgrm", required_argument, nullptr, O_HGRM},
         {"batch", required_argument, nullptr, O_BATCH},
+        {"http", required_argument, nullptr, O_HTTP},
+        {"send", required_argument, nullptr, O_SEND},
+        {"expect", required_argument, nullptr, O_EXPECT},
+        {"until", required_argument, nullptr, O_UNTIL},
         {nullptr, 0, nullptr, 0},
     };
-    bool set_n = false, set_r = false, set_c = false, set_batch = false;
+    bool set_n = false, set_r = false, set_c = false, set_batch = false, set_l = false;
     int ch;
-    while ((ch = getopt_long(argc, argv, "a:c:d:hi:l:n:p:R:r:s:t:w:", longopts, nullptr)) != -1) {
+    while ((ch = getopt_long(argc, argv, "a:c:d:hH:i:l:n:p:R:r:s:t:w:", longopts, nullptr)) != -1) {
         switch (ch) {
         case 'a': opt.host = optarg; break;
         case 'c': opt.concurrency = num_arg(optarg, 1, 10000000, "concurrency"); set_c = true; break;
@@ -79,6 +125,7 @@ void parse_args(int argc, char **argv) {
             const char *why;
             if (!parse_num(optarg, 16, 1 << 20, &opt.request_bytes, &why))
                 usage_error("-l: the request size must be 16 to 1048576 bytes: %s", optarg);
+            set_l = true;
             break;
         }
         case 'n':
@@ -108,6 +155,14 @@ void parse_args(int argc, char **argv) {
         case O_MERGE: merge_mode = true; break;
         case O_HGRM: hgrm_path = optarg; break;
         case O_BATCH: opt.batch_us = num_arg(optarg, 0, 10000, "batch interval"); set_batch = true; break;
+        case 'H':
+            if (nheaders == kMaxHeaders) usage_error("-H: at most %s headers", "64");
+            headers[nheaders++] = optarg;
+            break;
+        case O_HTTP: http_path = optarg; break;
+        case O_SEND: send_arg = optarg; break;
+        case O_EXPECT: expect_arg = optarg; break;
+        case O_UNTIL: until_arg = optarg; break;
         case 'h': usage(stdout); exit(0);
         default: usage(stderr); exit(EXIT_USAGE);
         }
@@ -118,6 +173,7 @@ void parse_args(int argc, char **argv) {
         return;
     }
     if (optind != argc) usage_error("unexpected argument: %s", argv[optind]);
+    check_protocol(set_l);
     if (opt.duration_s) {
         if (set_n || set_r) usage_error("%s: a -d run holds its connections for the duration", "-n and -r");
         if (opt.blocking) usage_error("%s cannot hold connections (-d)", "--blocking");
@@ -366,7 +422,7 @@ int main(int argc, char **argv) {
         die_errno(EXIT_USAGE, "--hgrm %s: cannot write the histogram there", hgrm_path);
     if (merge_mode) return merge(argc, argv);
     preflight();
-    if (!request_init((uint32_t)opt.request_bytes))
+    if (request_bytes ? !request_init_fixed(request_bytes, request_len) : !request_init((uint32_t)opt.request_bytes))
         die_errno(EXIT_RUNTIME, "-l %lld: allocating the request", opt.request_bytes);
     static Report r;
     format_endpoint(opt.target, r.target, sizeof r.target);

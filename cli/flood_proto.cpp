@@ -10,23 +10,41 @@
 #include <cstdlib>
 #include <cstring>
 
+#include "../common/clock.h"
+
+Proto g_proto = P_ECHO;
+
 const char *const kProtoName[3] = {"echo", "http", "send"};
 
 namespace {
 
 enum HttpState : uint8_t {
-    H_VERSION, H_CODE, H_REASON, H_LINE, H_NAME, H_VALUE, H_CL, H_TE, H_BODY,
+    H_VERSION, H_CODE, H_REASON, H_LINE, H_NAME, H_VALUE, H_CL, H_TE, H_CONN, H_BODY,
     H_CHUNK_SIZE, H_CHUNK_EXT, H_CHUNK_DATA, H_CHUNK_END, H_TRAILER_LINE, H_TRAILER,
     H_CR, H_DONE,
 };
-enum : uint8_t {
+enum : uint16_t {
     F_HAVE_CL = 1, F_HAVE_TE = 2, F_CHUNKED = 4,
-    F_MAYBE_CL = 8, F_MAYBE_TE = 16,  // the header name so far is a prefix of it
+    F_MAYBE_CL = 8, F_MAYBE_TE = 16, F_MAYBE_CONN = 128,  // the header name so far is a prefix of it
     F_DIGITS = 32,                    // a number has begun
-    F_TOKEN_END = 64,                 // whitespace after a token (of Transfer-Encoding)
+    F_TOKEN_END = 64,                 // whitespace after a token (of a list)
+    F_CLOSE = 256, F_KEEP_ALIVE = 512,  // Connection: close, keep-alive
+    F_HTTP10 = 1024,
+    F_CONN_KA = 2048,  // the Connection token being read may be keep-alive, not close
 };
 constexpr char kVersion[] = "HTTP/1.";
-constexpr char kCl[] = "content-length", kTe[] = "transfer-encoding", kChunked[] = "chunked";
+constexpr char kCl[] = "content-length", kTe[] = "transfer-encoding", kConn[] = "connection";
+constexpr char kChunked[] = "chunked", kClose[] = "close", kKeepAlive[] = "keep-alive";
+
+// Token matching in a list (Transfer-Encoding, Connection): sub counts the bytes of
+// the token matched so far against `want`, 255 once it differs.
+void token_byte(HttpReply *h, int c, const char *want) {
+    size_t len = strlen(want);
+    if ((h->flags & F_TOKEN_END) || h->sub >= len || (c >= 'A' && c <= 'Z' ? c + 32 : c) != want[h->sub])
+        h->sub = 255;
+    else
+        h->sub++;
+}
 
 int lower(int c) { return c >= 'A' && c <= 'Z' ? c + 32 : c; }
 bool is_ows(int c) { return c == ' ' || c == '\t'; }
@@ -59,13 +77,19 @@ Verdict head_end(HttpReply *h) {
         h->state = H_CHUNK_SIZE;
         h->meta = 0;
         h->sub = 0;
-        h->flags &= (uint8_t)~F_DIGITS;
+        h->flags &= (uint16_t)~F_DIGITS;
         return V_MORE;
     }
     if (!(h->flags & F_HAVE_CL)) return V_BAD;
     if (h->left == 0) return V_DONE;
     h->state = H_BODY;
     return V_MORE;
+}
+
+// A token of Connection ended (at a comma or the line's end).
+void conn_token_end(HttpReply *h) {
+    if (h->sub == 5 && !(h->flags & F_CONN_KA)) h->flags |= F_CLOSE;
+    if (h->sub == 10 && (h->flags & F_CONN_KA)) h->flags |= F_KEEP_ALIVE;
 }
 
 // The LF that ends a line of state s.
@@ -83,7 +107,11 @@ Verdict line_end(HttpReply *h) {
         return V_MORE;
     case H_TE:
         if (h->sub == 7) h->flags |= F_CHUNKED;
-        else h->flags &= (uint8_t)~F_CHUNKED;  // the last coding must be chunked
+        else h->flags &= (uint16_t)~F_CHUNKED;  // the last coding must be chunked
+        h->state = H_LINE;
+        return V_MORE;
+    case H_CONN:
+        conn_token_end(h);
         h->state = H_LINE;
         return V_MORE;
     case H_CHUNK_SIZE:
@@ -94,7 +122,7 @@ Verdict line_end(HttpReply *h) {
         h->state = h->left ? H_CHUNK_DATA : H_TRAILER_LINE;
         return V_MORE;
     case H_CHUNK_END: h->state = H_CHUNK_SIZE; h->meta = 0; h->sub = 0;
-        h->flags &= (uint8_t)~F_DIGITS;
+        h->flags &= (uint16_t)~F_DIGITS;
         return V_MORE;
     case H_TRAILER_LINE: return V_DONE;
     case H_TRAILER: h->state = H_TRAILER_LINE; return V_MORE;
@@ -119,6 +147,7 @@ Verdict http_byte(HttpReply *h, int c) {
             if (c != kVersion[h->sub]) return V_BAD;
         } else if (h->sub == 7) {
             if (c != '0' && c != '1') return V_BAD;
+            if (c == '0') h->flags |= F_HTTP10;
         } else {
             if (c != ' ') return V_BAD;
             h->state = H_CODE;
@@ -141,7 +170,7 @@ Verdict http_byte(HttpReply *h, int c) {
     case H_REASON: return is_text(c) ? V_MORE : V_BAD;
     case H_LINE:  // a header begins; a line that begins with whitespace is folded: refused
         h->sub = 0;
-        h->flags |= F_MAYBE_CL | F_MAYBE_TE;
+        h->flags |= F_MAYBE_CL | F_MAYBE_TE | F_MAYBE_CONN;
         h->state = H_NAME;
         [[fallthrough]];
     case H_NAME:
@@ -150,22 +179,27 @@ Verdict http_byte(HttpReply *h, int c) {
             if ((h->flags & F_MAYBE_CL) && h->sub == 14) {
                 if (h->flags & F_HAVE_CL) return V_BAD;  // a second one: which frames the body?
                 h->flags |= F_HAVE_CL;
-                h->flags &= (uint8_t)~F_DIGITS;
+                h->flags &= (uint16_t)~(F_DIGITS | F_TOKEN_END);
                 h->left = 0;
                 h->state = H_CL;
             } else if ((h->flags & F_MAYBE_TE) && h->sub == 17) {
                 h->flags |= F_HAVE_TE;
-                h->flags &= (uint8_t)~F_TOKEN_END;
+                h->flags &= (uint16_t)~F_TOKEN_END;
                 h->sub = 0;
                 h->state = H_TE;
+            } else if ((h->flags & F_MAYBE_CONN) && h->sub == 10) {
+                h->flags &= (uint16_t)~F_TOKEN_END;
+                h->sub = 0;
+                h->state = H_CONN;
             } else {
                 h->state = H_VALUE;
             }
             return V_MORE;
         }
         if (!is_tchar(c)) return V_BAD;
-        if (h->sub >= 14 || lower(c) != kCl[h->sub]) h->flags &= (uint8_t)~F_MAYBE_CL;
-        if (h->sub >= 17 || lower(c) != kTe[h->sub]) h->flags &= (uint8_t)~F_MAYBE_TE;
+        if (h->sub >= 14 || lower(c) != kCl[h->sub]) h->flags &= (uint16_t)~F_MAYBE_CL;
+        if (h->sub >= 17 || lower(c) != kTe[h->sub]) h->flags &= (uint16_t)~F_MAYBE_TE;
+        if (h->sub >= 10 || lower(c) != kConn[h->sub]) h->flags &= (uint16_t)~F_MAYBE_CONN;
         if (h->sub < 255) h->sub++;
         return V_MORE;
     case H_VALUE: return is_text(c) ? V_MORE : V_BAD;
@@ -186,12 +220,29 @@ Verdict http_byte(HttpReply *h, int c) {
         }
         if (c == ',') {
             h->sub = 0;
-            h->flags &= (uint8_t)~F_TOKEN_END;
+            h->flags &= (uint16_t)~F_TOKEN_END;
             return V_MORE;
         }
         if (!is_text(c)) return V_BAD;
-        if ((h->flags & F_TOKEN_END) || h->sub >= 7 || lower(c) != kChunked[h->sub]) h->sub = 8;
-        else h->sub++;
+        token_byte(h, c, kChunked);
+        return V_MORE;
+    case H_CONN:
+        if (is_ows(c)) {
+            if (h->sub) h->flags |= F_TOKEN_END;
+            return V_MORE;
+        }
+        if (c == ',') {
+            conn_token_end(h);
+            h->sub = 0;
+            h->flags &= (uint16_t)~F_TOKEN_END;
+            return V_MORE;
+        }
+        if (!is_text(c)) return V_BAD;
+        if (h->sub == 0) {  // the first byte says which of the two it may be
+            if (lower(c) == 'k') h->flags |= F_CONN_KA;
+            else h->flags &= (uint16_t)~F_CONN_KA;
+        }
+        token_byte(h, c, (h->flags & F_CONN_KA) ? kKeepAlive : kClose);
         return V_MORE;
     case H_CHUNK_SIZE: {
         int d = hex(c);
@@ -221,6 +272,10 @@ Verdict http_byte(HttpReply *h, int c) {
 }
 
 }  // namespace
+
+bool http_closes(const HttpReply &h) {
+    return (h.flags & F_CLOSE) || ((h.flags & F_HTTP10) && !(h.flags & F_KEEP_ALIVE));
+}
 
 Verdict http_feed(HttpReply *h, const char *p, size_t n, size_t *used) {
     size_t i = 0;
@@ -423,4 +478,21 @@ bool http_request(const char *path, const char *host, int port, const char *cons
     *out = buf;
     *len = (uint32_t)n;
     return true;
+}
+
+Verdict reply_feed(HttpReply *h, uint32_t *rx, const Request &q, uint32_t tx, const char *buf,
+                   size_t n) {
+    size_t used = n;
+    Verdict v;
+    if (g_proto == P_ECHO) {
+        // More than was sent so far is not an echo, nor are other bytes.
+        if (*rx + (uint64_t)n > tx || !request_match(q, *rx, buf, (uint32_t)n)) return V_BAD;
+        *rx += (uint32_t)n;
+        v = *rx == q.len ? V_DONE : V_MORE;
+    } else if (g_proto == P_HTTP) {
+        v = http_feed(h, buf, n, &used);
+    } else {
+        v = frame_feed(rx, buf, n, &used);
+    }
+    return v == V_DONE && used != n ? V_BAD : v;
 }

@@ -29,9 +29,12 @@ struct HttpReply {
     uint16_t status;
     uint8_t state, ret;  // ret: the state a CR came in, which the LF after it goes back to
     uint8_t sub;      // progress in a literal, a header name, a token
-    uint8_t flags;
+    uint16_t flags;
 };
 Verdict http_feed(HttpReply *h, const char *p, size_t n, size_t *used);
+// The response said "Connection: close" (or was HTTP/1.0 without keep-alive): the
+// server closes the connection after it, and no other request may follow.
+bool http_closes(const HttpReply &h);
 
 // --send's replies: exactly these bytes (--expect), or everything up to and
 // including the first occurrence of them (--until). Once per process; false if
@@ -41,6 +44,18 @@ bool frame_init(bool until, const char *bytes, uint32_t len);
 // *state: bytes of --expect matched so far, or of --until's delimiter (a prefix of
 // it, as a Knuth-Morris-Pratt automaton: no byte is looked at twice). Zero to begin.
 Verdict frame_feed(uint32_t *state, const char *p, size_t n, size_t *used);
+
+// Which protocol this process runs: one per run, set once from the options.
+extern Proto g_proto;
+struct Request;
+// The next piece buf[0..n) of the reply to request q, of which tx bytes are sent:
+// the echo checked at *rx bytes so far, or the --send frame in state *rx, or the
+// HTTP response in *h. V_DONE only when the reply ends with the piece's last byte:
+// with one request in flight, a byte after the reply is not an answer to anything.
+Verdict reply_feed(HttpReply *h, uint32_t *rx, const Request &q, uint32_t tx, const char *buf,
+                   size_t n);
+// An HTTP status as a failure or not: 2xx succeed. Status 0 (no HTTP) too.
+inline bool status_ok(uint16_t status) { return status == 0 || (status >= 200 && status < 300); }
 
 // An option's bytes: C escapes (\r \n \t \\ \xHH) decoded into out (at most
 // strlen(arg) bytes); -1 with the problem named in err on a bad escape.

@@ -151,6 +151,34 @@ static void test_http() {
         check(http_in(body, p) == 'D', "a chunked 1 MB body");
 }
 
+// Whether the response said the server closes after it.
+static void closes_case(const std::string &s, bool want, const char *what) {
+    HttpReply h = {};
+    size_t used;
+    Verdict v = http_feed(&h, s.data(), s.size(), &used);
+    if (v != V_DONE || http_closes(h) != want) {
+        printf("FAIL %s: verdict %d, closes %d, want %d\n", what, v, http_closes(h), want);
+        failures++;
+    }
+}
+
+static void test_closes() {
+    closes_case("HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n", false, "1.1 keeps the connection");
+    closes_case("HTTP/1.1 200 OK\r\nConnection: close\r\nContent-Length: 0\r\n\r\n", true,
+                "Connection: close");
+    closes_case("HTTP/1.1 200 OK\r\nconnection: Upgrade, CLOSE \r\nContent-Length: 0\r\n\r\n", true,
+                "close as the second token");
+    closes_case("HTTP/1.1 200 OK\r\nConnection: closed\r\nContent-Length: 0\r\n\r\n", false,
+                "closed is not close");
+    closes_case("HTTP/1.1 200 OK\r\nConnection: keep-alive\r\nContent-Length: 0\r\n\r\n", false,
+                "keep-alive");
+    closes_case("HTTP/1.1 200 OK\r\nConnectionX: close\r\nContent-Length: 0\r\n\r\n", false,
+                "another header named like it");
+    closes_case("HTTP/1.0 200 OK\r\nContent-Length: 0\r\n\r\n", true, "1.0 closes by default");
+    closes_case("HTTP/1.0 200 OK\r\nConnection: Keep-Alive\r\nContent-Length: 0\r\n\r\n", false,
+                "1.0 with keep-alive");
+}
+
 static void test_frames() {
     frame_case(false, "+PONG\r\n", "+PONG\r\n", 'D', "expect the exact reply");
     frame_case(false, "+PONG\r\n", "+PONG\r\nx", 'E', "expect, then a stray byte");
@@ -207,6 +235,7 @@ static void test_bytes() {
 
 int main() {
     test_http();
+    test_closes();
     test_frames();
     test_bytes();
     if (!failures) printf("ok\n");
