@@ -324,7 +324,7 @@ void serve(int lfd) {
 
 int main(int argc, char **argv) {
     sigset_t wait_mask;
-    max_fds = server_init(argc, argv, "srv_uring", &cfg, &wait_mask);
+    max_fds = server_init(argc, argv, C10K_PROG, &cfg, &wait_mask);
     // This ring says which flavour the kernel offers, for the start line; a -w worker
     // sets up its own (SINGLE_ISSUER: only the task that made a ring may use it).
     // SRV_URING_PLAIN: the fallback path on a kernel that has the fast one, for tests.

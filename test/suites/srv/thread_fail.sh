@@ -1,0 +1,24 @@
+# srv_thread when pthread_create fails: run as nobody with RLIMIT_NPROC 4, which
+# counts threads (the main thread and three more). Ten held connections: three are
+# served, seven closed at once and counted; one warning; service resumes after.
+. "$(dirname "$0")/../../lib/lib.sh"
+# ThreadSanitizer runs a thread of its own, which RLIMIT_NPROC counts too; the
+# server cannot know of it, so its start line says one more than it can serve.
+tsan=0
+[ "${C10K_SANITIZE:-}" = thread ] && tsan=1
+as_nobody $((4 + tsan))
+start_server
+"$PEER" "$PORT" hold 10 3 >"$T/hold.out" || fail "hold: $(cat "$T/hold.out")"
+expect_eq "connections closed by the server" "$(peer_num closed_by_server "$T/hold.out")" 7
+sleep 0.3  # the three threads see EOF and end
+flood -n 20 -c 1 -t 5
+ok=$(json_num succeeded "$T/report.json")
+failed=$(json_num failed "$T/report.json")
+[ "$ok" -ge 10 ] || fail "only $ok of 20 served after the threads ended"
+stop_server || fail "server exit status $?"
+expect_eq "thread_failed" "$(stat_num thread_failed)" $((7 + failed))
+expect_eq "accepted" "$(stat_num accepted)" $((3 + ok))
+grep -q 'srv_thread: pthread_create (refusing connections' "$T/srv.err" || fail "no warning: $(cat "$T/srv.err")"
+[ "$(grep -c 'pthread_create' "$T/srv.err")" = 1 ] || fail "more than one warning"
+grep -q "up to $((3 + tsan)) connections" "$T/srv.out" || fail "start line capacity: $(cat "$T/srv.out")"
+echo "ok: $ok of 20 served after the failures"

@@ -1,0 +1,113 @@
+#!/bin/sh
+# make c1m: one million held connections on one machine (issue 14), and what each
+# costs. Server `SERVER -w 64` on CPU 0, `cli_flood -w 64` from 60 loopback sources
+# on CPU 1, at 40,000 connections/s, held 30 s at 20,000 requests/s.
+#
+#   sh test/tools/c1m.sh [-c connections] [-s server] [-o results/c1m.json]
+#
+# Needs about 10 GiB (5 KB of kernel memory per socket, two sockets a connection):
+# it exits 77, saying so, with less than 14 GiB available. Memory is read from
+# /proc/meminfo deltas (Slab, PageTables, KernelStack: kernel) and smaps_rollup
+# (Pss: user, summed over each side's processes) at the peak of the hold; server
+# CPU from /proc/PID/schedstat (nanoseconds) over the middle of the window.
+# Writes the JSON summary and prints a Markdown table row.
+set -u
+cd "$(dirname "$0")/../.."
+BIN=${BIN:-build}
+CONNS=1000000 SERVER=$BIN/srv_epoll OUT=results/c1m.json
+while getopts c:s:o: ch; do
+    case $ch in
+    c) CONNS=$OPTARG ;;
+    s) SERVER=$OPTARG ;;
+    o) OUT=$OPTARG ;;
+    *) echo "usage: sh test/tools/c1m.sh [-c connections] [-s server] [-o file]" >&2; exit 2 ;;
+    esac
+done
+WORKERS=64 RATE=20000 HOLD=30 CRATE=40000 SOURCES=127.0.0.2-127.0.0.61
+avail=$(awk '/^MemAvailable:/ { print $2 }' /proc/meminfo)
+need=$((CONNS * 14 / 1000))  # KiB: 14 GiB for a million
+if [ "$avail" -lt "$need" ]; then
+    echo "c1m: SKIP: $CONNS connections need $((need / 1048576)) GiB available, $((avail / 1048576)) GiB are" >&2
+    exit 77
+fi
+hard=$(ulimit -Hn)
+[ "$hard" -ge 20000 ] || { echo "c1m: SKIP: RLIMIT_NOFILE hard limit $hard, 64 workers need 20000 each" >&2; exit 77; }
+[ -x "$SERVER" ] && [ -x "$BIN/cli_flood" ] || { echo "c1m: build first: make" >&2; exit 1; }
+T=$(mktemp -d "${TMPDIR:-/tmp}/c10k-c1m.XXXXXX")
+SRV_PID= CLI_PID=
+cleanup() {
+    [ -n "$CLI_PID" ] && kill -KILL "$CLI_PID" 2>/dev/null
+    [ -n "$SRV_PID" ] && kill -KILL "$SRV_PID" 2>/dev/null
+    rm -rf "$T"
+}
+trap cleanup EXIT INT TERM
+exec 9>"${TMPDIR:-/tmp}/c10k-load.lock"
+flock -w 900 9 || { echo "c1m: waited 15 minutes for the load lock" >&2; exit 1; }
+
+. test/lib/core.sh
+. test/tools/measure.sh  # kernel_kib, tasks_cpu_ns
+# group_pss PID: Pss of PID and its children, KiB.
+group_pss() {
+    for p in $1 $(pgrep -P "$1"); do cat "/proc/$p/smaps_rollup" 2>/dev/null; done |
+        awk '/^Pss:/ { s += $2 } END { print s + 0 }'
+}
+# group_cpu_ns PID: CPU time of PID's children (the workers) and itself, ns.
+group_cpu_ns() { tasks_cpu_ns "$1" $(pgrep -P "$1"); }
+
+kernel0=$(kernel_kib)
+nstat -n >/dev/null 2>&1
+taskset -c 0 "$SERVER" -w $WORKERS 0 >"$T/srv.out" 2>"$T/srv.err" &
+SRV_PID=$!
+PORT=$(wait_start_line "$T/srv.out" "$SRV_PID" 10) || { echo "c1m: server did not start: $(cat "$T/srv.err")" >&2; exit 1; }
+t0=$(date +%s.%N)
+taskset -c 1 "$BIN/cli_flood" -p "$PORT" -w $WORKERS -s $SOURCES -c "$CONNS" --connect-rate $CRATE \
+    -d $HOLD -R $RATE -t 30 --json >"$T/report.json" 2>"$T/cli.err" &
+CLI_PID=$!
+# Once a second: time, established sockets, kernel KiB, server CPU ns; the PSS
+# sums (128 smaps reads) only every fifth second.
+i=0
+while kill -0 "$CLI_PID" 2>/dev/null; do
+    est=$(awk '/^TCP:/ { print $3 }' /proc/net/sockstat)
+    pss=
+    [ $((i % 5)) = 0 ] && pss="$(group_pss "$SRV_PID") $(group_pss "$CLI_PID")"
+    echo "$(date +%s.%N) $est $(kernel_kib) $(group_cpu_ns "$SRV_PID") $pss" >>"$T/samples"
+    i=$((i + 1))
+    sleep 1
+done
+wait "$CLI_PID"
+rc=$?
+CLI_PID=
+kill -TERM "$SRV_PID"
+wait "$SRV_PID"
+SRV_PID=
+nstat 2>/dev/null | grep -E 'ListenOverflows|ListenDrops|TCPReqQFullDrop|SyncookiesSent' >"$T/nstat"
+
+r=$T/report.json
+jq -e . "$r" >/dev/null 2>&1 || { echo "c1m: cli_flood gave no report (exit $rc): $(head -c 500 "$T/cli.err")" >&2; exit 1; }
+connect_s=$(jq .connect_s "$r")
+# The window runs from t0 + connect_s to that + HOLD; CPU over its middle.
+awk -v t0="$t0" -v cs="$connect_s" -v hold=$HOLD -v rate=$RATE -v k0="$kernel0" -v n="$CONNS" '
+    { t = $1 - t0; if ($3 > kmax) kmax = $3
+      if (NF >= 6 && $5 + $6 > pmax) { pmax = $5 + $6; psrv = $5; pcli = $6 }
+      if (t >= cs + 3 && !a) { a = 1; ta = t; ca = $4 }
+      if (t <= cs + hold - 2) { tb = t; cb = $4 } }
+    END { cpu = (a && tb > ta) ? (cb - ca) / ((tb - ta) * rate) / 1000 : -1
+          printf "%d %d %d %.2f\n", (kmax - k0) * 1024 / n, psrv * 1024 / n, pcli * 1024 / n, cpu }
+' "$T/samples" >"$T/figures"
+read -r kernel_b srv_b cli_b cpu_us <"$T/figures"
+overflows=$(awk '{ s += $2 } END { print s + 0 }' "$T/nstat")
+name=$(basename "$SERVER")
+jq -c --arg server "$name" --argjson kernel "$kernel_b" --argjson srv "$srv_b" \
+    --argjson cli "$cli_b" --argjson cpu "$cpu_us" --argjson rc "$rc" --argjson ovf "$overflows" \
+    '{server: $server, exit_status: $rc, connections: .concurrency, peak_open, connect_failed,
+      dropped, failed, succeeded, connect_s, connect_rate_per_s: (.connections / .connect_s | floor),
+      latency_p50_us: .latency_us.p50, latency_p99_us: .latency_us.p99,
+      server_cpu_us_per_request: $cpu, kernel_bytes_per_connection: $kernel,
+      server_pss_bytes_per_connection: $srv, client_pss_bytes_per_connection: $cli,
+      listen_overflows_and_drops: $ovf, memory_method: "/proc/meminfo deltas (Slab+PageTables+KernelStack), smaps_rollup Pss"}' \
+    "$r" >"$T/summary.json"
+mkdir -p "$(dirname "$OUT")"
+cp "$T/summary.json" "$OUT"
+cat "$OUT"
+jq -r '"| \(.server) | \(.peak_open) | \(.connect_failed) / \(.dropped) / \(.failed) | \(.connect_s) s (\(.connect_rate_per_s)/s) | \(.latency_p50_us) / \(.latency_p99_us) | \(.server_cpu_us_per_request) | \(.kernel_bytes_per_connection) | \(.server_pss_bytes_per_connection) / \(.client_pss_bytes_per_connection) | \(.exit_status) |"' "$OUT"
+exit $rc
