@@ -32,17 +32,17 @@ void usage(FILE *out) {
             "usage: cli_flood [-h] [--json] [-a host] [-c concurrency] [-i seconds]\n"
             "                 [-l bytes] [-n requests] [-p port] [-r requests-per-connection]\n"
             "                 [-s sources] [-t timeout-seconds] [-w workers] [--hgrm file]\n"
-            "                 [--http path [-H header]] [--send bytes [--expect bytes]\n"
-            "                 [--until bytes]]\n"
+            "                 [--http path] [-H header] [--send bytes] [--expect bytes]\n"
+            "                 [--until bytes]\n"
             "       cli_flood -d seconds [--json] [-a host] [-c connections] [-i seconds]\n"
             "                 [-l bytes] [-p port] [-R rate] [-s sources] [-t timeout-seconds]\n"
             "                 [-w workers] [--batch microseconds] [--connect-rate n]\n"
-            "                 [--hgrm file] [--warmup seconds] [--http path [-H header]]\n"
-            "                 [--send bytes [--expect bytes] [--until bytes]]\n"
+            "                 [--hgrm file] [--warmup seconds] [--http path] [-H header]\n"
+            "                 [--send bytes] [--expect bytes] [--until bytes]\n"
             "       cli_flood --blocking workers [--json] [-a host] [-i seconds] [-l bytes]\n"
             "                 [-n requests] [-p port] [-r requests-per-connection]\n"
-            "                 [-t timeout-seconds] [--hgrm file] [--http path [-H header]]\n"
-            "                 [--send bytes [--expect bytes] [--until bytes]]\n"
+            "                 [-t timeout-seconds] [--hgrm file] [--http path] [-H header]\n"
+            "                 [--send bytes] [--expect bytes] [--until bytes]\n"
             "       cli_flood --merge [--json] [--hgrm file] file ...\n");
 }
 

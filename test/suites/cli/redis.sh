@@ -6,7 +6,9 @@
 need_tool jq jq
 need_tool redis-server redis-server
 need_tool redis-cli redis-tools
-start_real redis-server --port @PORT@ --bind 127.0.0.1 --save '' --appendonly no
+# --protected-mode no: cli_flood spreads loopback connections over 127.0.0.1-8 by
+# default, and protected mode answers any source but 127.0.0.1 with -DENIED.
+start_real redis-server --port @PORT@ --bind 127.0.0.1 --save '' --appendonly no --protected-mode no
 r() { timeout 30 "$CLI" -p "$PORT" --json -t 5 "$@" >"$T/r.json" 2>"$T/cli.err"; }
 ping=(--send 'PING\r\n' --expect '+PONG\r\n')
 
@@ -27,7 +29,8 @@ stop_server
 # --maxclients 5 and 10 held connections: 5 are answered "-ERR max number of
 # clients reached" and closed; the client counts them dropped (the error came
 # unasked: a mismatch), and holds the other 5.
-start_real redis-server --port @PORT@ --bind 127.0.0.1 --save '' --appendonly no --maxclients 5
+start_real redis-server --port @PORT@ --bind 127.0.0.1 --save '' --appendonly no --protected-mode no \
+    --maxclients 5
 r "${ping[@]}" -d 1 -c 10 --connect-rate 100; rc=$?
 expect_eq "maxclients: exit status" $rc 1
 expect_eq "maxclients: held ($(cat "$T/r.json"))" "$(jq .connections_held "$T/r.json")" 5
