@@ -156,6 +156,11 @@ stat_num() {
     sed -n "s/.*stats.* $1=\([0-9]*\).*/\1/p" "$T/srv.out"
 }
 
+# expect_json KEY WANT: KEY of the last report (flood's $T/report.json) is WANT.
+expect_json() {
+    expect_eq "$1" "$(json_num "$1" "$T/report.json")" "$2"
+}
+
 expect_eq() {  # expect_eq WHAT GOT WANT
     [ "$2" = "$3" ] || fail "$1: got '$2', want '$3'"
 }

@@ -264,7 +264,9 @@ SPOT=$(jq '[.points[] | select(.workload == "held" and .connections <= 10000) | 
 
 # Tables.
 {
-    echo "# c10k bench"
+    echo "# c10k bench: the full tables"
+    echo
+    echo "Written by \`make bench\` (test/tools/bench.sh) with bench.json and the charts beside it; do not edit by hand."
     echo
     jq -r '"Machine: \(.machine.cpu), \(.machine.cores) cores, \(.machine.kernel), RLIMIT_NOFILE \(.machine.nofile_hard), somaxconn \(.machine.somaxconn).  "' "$OUT/bench.json"
     jq -r '"Command: `\(.command)` (\(.date), \(.elapsed_s) s). Median of \(.settings.repeats) run(s); server on CPU 0, cli_flood on CPU 1.  "' "$OUT/bench.json"
@@ -298,7 +300,7 @@ SPOT=$(jq '[.points[] | select(.workload == "held" and .connections <= 10000) | 
     echo "Charts, one line per strategy:"
     echo
     for c in $CHARTS; do echo "![$c]($c.svg)"; done
-} >"$OUT/bench.md"
+} >"$OUT/README.md"
 
 # Charts against connections (the size workload: against request bytes); a failed
 # point is drawn as a cross.
@@ -325,4 +327,4 @@ chart size-throughput size '.received_mib_per_s' "Closed loop by request size, $
     awk -v title="Latency by percentile, $SPOT held connections" -v xlabel="percentile" \
         -v ylabel="latency (ms, log scale)" -v logy=1 \
         -v xticks="2=50% 10=90% 100=99% 1000=99.9% 10000=99.99%" -f test/tools/svgplot.awk >"$OUT/held-spectrum.svg"
-echo "bench: wrote $OUT/bench.json, $OUT/bench.md and $OUT/*.svg in $elapsed s" >&2
+echo "bench: wrote $OUT/bench.json, $OUT/README.md and $OUT/*.svg in $elapsed s" >&2

@@ -54,11 +54,11 @@ for c in closed-throughput held-cpu memory-all-told held-spectrum size-throughpu
     xmllint --noout "$svg" || fail "$svg is not well-formed XML"
     n=$(grep -c '<g class="series"' "$svg")
     expect_eq "series in $c.svg" "$n" "$nsrv"
-    grep -q "\\!\\[$c\\]($c.svg)" "$T/results/bench.md" || fail "bench.md does not show $c.svg"
+    grep -q "\\!\\[$c\\]($c.svg)" "$T/results/README.md" || fail "results/README.md does not show $c.svg"
 done
 for p in 50% 90% 99% 99.9% 99.99%; do
     grep -q ">$p</text>" "$T/results/held-spectrum.svg" || fail "held-spectrum.svg has no $p tick"
 done
 jq -e '.machine.cores > 0 and (.machine.cpu | length) > 0' "$J" >/dev/null || fail "machine missing"
-grep -q '^| srv_epoll | 500 |' "$T/results/bench.md" || fail "bench.md has no srv_epoll row at 500"
+grep -q '^| srv_epoll | 500 |' "$T/results/README.md" || fail "results/README.md has no srv_epoll row at 500"
 echo "ok: $(jq '.points | length' "$J") points in $(jq .elapsed_s "$J") s"

@@ -3,8 +3,8 @@
 start_server
 flood -n 10000 -t 30
 expect_eq "cli_flood exit status" "$CLI_RC" 0
-expect_eq "succeeded" "$(json_num succeeded "$T/report.json")" 10000
-expect_eq "failed" "$(json_num failed "$T/report.json")" 0
+expect_json succeeded 10000
+expect_json failed 0
 expect_eq "peak open" "$(json_num peak_open "$T/report.json")" 10000
 stop_server || fail "server exit status $?"
 expect_eq "server accepted" "$(stat_num accepted)" 10000
