@@ -33,7 +33,7 @@ static char http_in(const std::string &s, size_t piece, uint16_t *status = nullp
 
 // The same verdict however the stream is cut: in one piece, byte by byte, in 2, 3, 7.
 static void http_case(const std::string &s, char want, const char *what, uint16_t status = 0) {
-    static const size_t pieces[] = {s.size() ? s.size() : 1, 1, 2, 3, 7};
+    const size_t pieces[] = {s.size() ? s.size() : 1, 1, 2, 3, 7};
     for (size_t p : pieces) {
         uint16_t got_status = 0;
         char got = http_in(s, p, &got_status);
