@@ -4,6 +4,9 @@
 #  - groff -ww -mdoc and man --warnings print nothing (and mandoc -Tlint, where installed),
 #    and no rendered line is wider than 80 columns;
 #  - .Dd, .Dt (the file's name and section) and .Os come first;
+#  - .Dd is the date of the page's last change in git: its newest commit, or
+#    today when it has changes not yet committed (outside a git checkout, such
+#    as a tarball, a note says the dates went unchecked);
 #  - the sections are in mdoc(7) order; a section 1 page has NAME, SYNOPSIS,
 #    DESCRIPTION (with "The options are as follows:"), EXIT STATUS, EXAMPLES,
 #    SEE ALSO and CAVEATS;
@@ -28,6 +31,31 @@ progs=$(programs server; programs client) || fail "no list of programs"
 [ -n "$pages" ] || fail "no manual pages in $dir"
 have_mandoc=
 command -v mandoc >/dev/null && have_mandoc=1
+
+# The date of FILE's last change, as "YYYY-MM-DD why": today if it differs from
+# HEAD (or is new), else its newest commit's. Merges do not count: a merge that brings
+# in another branch's edit would otherwise date every page it touches to the
+# merge. Prints nothing when git cannot tell: no checkout, an ignored file, or a
+# shallow clone whose oldest commit is the newest that touched FILE.
+git_date() {
+    local f=$1 d c shallow
+    d=$(dirname "$f") f=$(basename "$f")
+    git -C "$d" rev-parse --is-inside-work-tree >/dev/null 2>&1 || return 0
+    git -C "$d" check-ignore -q "$f" && return 0
+    if ! git -C "$d" ls-files --error-unmatch "$f" >/dev/null 2>&1 ||
+        ! git -C "$d" diff --quiet HEAD -- "$f" 2>/dev/null; then
+        echo "$(date +%F) (uncommitted changes: today)"
+        return 0
+    fi
+    c=$(git -C "$d" log -1 --no-merges --format='%H %cs %h' -- "$f")
+    [ -n "$c" ] || return 0  # added by a merge alone
+    shallow=$(git -C "$d" rev-parse --git-path shallow)
+    case $shallow in /*) ;; *) shallow=$d/$shallow ;; esac
+    [ -f "$shallow" ] && grep -qx "${c%% *}" "$shallow" && return 0
+    set -- $c
+    echo "$2 (commit $3)"
+}
+undated=
 for page in $pages; do
     base=$(basename "$page")
     name=${base%.*} sect=${base##*.}
@@ -48,6 +76,16 @@ for page in $pages; do
     # The prologue: the first three macros.
     prologue=$(grep -v '^\.\\"' "$page" | grep '^\.' | head -3 | cut -c1-3 | tr '\n' ' ')
     [ "$prologue" = ".Dd .Dt .Os " ] || bad "prologue is '$prologue', want .Dd .Dt .Os"
+    # The date is MANDIR's copy's (the build's c10k(7) is made from it).
+    dd=$(sed -n 's/^\.Dd //p' "$page" | sed 's/^\$Mdocdate: //; s/ *\$$//; s/,//')
+    dd_iso=$(date -d "$dd" +%F 2>/dev/null) || bad ".Dd '$dd' is not a date"
+    changed=$(git_date "$dir/$base")
+    if [ -z "$changed" ]; then
+        undated="$undated $base"
+    elif [ -n "$dd_iso" ] && [ "$dd_iso" != "${changed%% *}" ]; then
+        bad ".Dd says $dd_iso, but the page last changed on $changed: make it" \
+            "'.Dd \$Mdocdate: $(date -d "${changed%% *}" '+%B %-d %Y') \$'"
+    fi
     dt=$(sed -n 's/^\.Dt //p' "$page")
     upper=$(echo "$name" | tr '[:lower:]' '[:upper:]')
     [ "$dt" = "$upper $sect" ] || bad ".Dt '$dt', want '$upper $sect'"
@@ -102,4 +140,5 @@ for page in $pages; do
     fi
 done
 [ $errors -eq 0 ] || exit 1
+[ -n "$undated" ] && echo "note: .Dd not checked against git for:$undated (not in a git checkout, or history too shallow)"
 echo "ok: $(echo "$pages" | wc -l) pages${have_mandoc:+ (with mandoc -Tlint)}"
