@@ -45,7 +45,7 @@ timed() {
     /usr/bin/time -f "%U %S" -o "$W/$_n.time" taskset -c 1 "$@" >"$W/$_n.out" 2>"$W/$_n.err"
 }
 cpu_us() {  # cpu_us NAME REQUESTS: client CPU a request, us
-    awk -v n="$2" '{ printf "%.2f\n", n > 0 ? ($1 + $2) * 1e6 / n : 0 }' "$W/$1.time"
+    awk -v n="$2" '{ printf "%.2f\n", (n > 0 ? ($1 + $2) * 1e6 / n : 0) }' "$W/$1.time"
 }
 cli_run() {  # cli_run ARGS...: one cli_flood run; "rate cpu_us" on stdout
     timed cli "$CLI" --json -d "$secs" -c "$conns" -t 10 "$@"
