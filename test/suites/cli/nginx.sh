@@ -30,7 +30,7 @@ tail -1 "$T/w.jsonl" >"$T/w.json"
 exact "-w 2 -s -i" "$T/w.json" $rc 2000
 check_hgrm "$T/w.hgrm" "$T/w.json" "-w 2"
 expect_eq "-i: the records' successes add up" \
-    "$(grep '"type":"interval"' "$T/w.jsonl" | jq -s 'map(.succeeded) | add')" 2000
+    "$(grep '"type":"interval"' "$T/w.jsonl" | jq -s 'map(.completed) | add')" 2000
 # --merge: held HTTP reports add up; an echo report (nginx answers the timestamp
 # line with 400 and a close: mismatch) is refused beside them, naming both.
 "$CLI" --merge --json "$T/a.json" "$T/w.json" >"$T/m.json" 2>"$T/e" || fail "merge: $(cat "$T/e")"
@@ -39,7 +39,7 @@ expect_eq "merge: succeeded" "$(jq .succeeded "$T/m.json")" 4000
 h -d 1 -c 2; cp "$T/r.json" "$T/echo.json"
 "$CLI" --merge --json "$T/a.json" "$T/echo.json" >"$T/m.json" 2>"$T/e"; rc=$?
 expect_eq "merge of http and echo: exit status" $rc 1
-grep -q "an echo report cannot be merged with http ones" "$T/e" || fail "merge of http and echo: $(cat "$T/e")"
+grep -q "echo report cannot be merged with http ones" "$T/e" || fail "merge of http and echo: $(cat "$T/e")"
 
 # A 404: http_status, counted as 4xx, the connections carrying on.
 h --http /missing -n 100 -c 5 -r 20; rc=$?
