@@ -217,13 +217,16 @@ static void test_bytes() {
           "over the limit");
     check(option_bytes("\\x40x", 100, &b, &len, err, sizeof err) && len == 2 && !memcmp(b, "@x", 2),
           "an @ by escape is not a file");
+    free(b);
 
     const char *hd[] = {"Accept: */*", "X-A: b"};
     check(http_request("/index.html", "127.0.0.1", 8080, hd, 2, &b, &len, err, sizeof err) &&
           std::string(b, len) == "GET /index.html HTTP/1.1\r\nHost: 127.0.0.1:8080\r\n"
                                  "Accept: */*\r\nX-A: b\r\n\r\n", "the GET request");
+    free(b);
     check(http_request("/", "::1", 80, nullptr, 0, &b, &len, err, sizeof err) &&
           std::string(b, len) == "GET / HTTP/1.1\r\nHost: [::1]:80\r\n\r\n", "IPv6 Host in brackets");
+    free(b);
     check(!http_request("index.html", "h", 1, nullptr, 0, &b, &len, err, sizeof err) &&
           strstr(err, "must begin with /"), "a path without /");
     check(!http_request("/a b", "h", 1, nullptr, 0, &b, &len, err, sizeof err) && strstr(err, "byte 2"),
