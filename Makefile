@@ -5,6 +5,7 @@
 #   make [SANITIZE=1|thread]   build (ASan+UBSan in build-asan/, TSan in build-tsan/)
 #   make check                 the whole suite, as CI runs it (test/check.sh)
 #   make bench | perf | c1m    the measurements (test/tools/), on the build of make
+#   make soak [SOAK_S=3600]    an hour of 10,000 held connections per server (not in CI)
 #   make install [PREFIX=/usr/local] [DESTDIR=staging], make uninstall
 ifeq ($(SANITIZE),)
 BUILD ?= build
@@ -19,7 +20,7 @@ endif
 PREFIX ?= /usr/local
 JOBS ?= 2
 
-.PHONY: all build check clean demo install uninstall bench perf c1m
+.PHONY: all build check clean demo install uninstall bench perf c1m soak
 all: build
 	@for p in $$(cut -d' ' -f1 $(BUILD)/programs.txt); do ln -sfn $(BUILD)/$$p $$p; done
 
@@ -70,3 +71,11 @@ perf: build
 # C1M_ARGS='-s build/srv_poll' measures another server.
 c1m: build
 	BIN=$(BUILD) sh test/tools/c1m.sh $(C1M_ARGS)
+
+# The soak: every event loop and srv_thread holds 10,000 connections at 20,000
+# requests/s for SOAK_S seconds (default 3600), latency per 10 s interval and the
+# server's RSS, descriptors and kernel memory on the same grid; results/soak.json
+# and results/soak.svg, exit 1 if a server lost anything, grew or slowed.
+# SOAK_ARGS='-s srv_epoll' soaks one server. About SOAK_S x 5 in all.
+soak: build
+	BIN=$(BUILD) SOAK_S=$(or $(SOAK_S),3600) sh test/tools/soak.sh $(SOAK_ARGS)

@@ -245,6 +245,8 @@ void run_blocking(const Options &o, Report *r) {
     r->requests = o.requests;
     r->concurrency = n;
     r->request_bytes = o.request_bytes;
+    r->protocol = g_proto;
+    if (g_proto != P_ECHO) sent_text(r->sent, sizeof r->sent);
     r->per_conn = o.per_conn;
     r->peak_open = (uint64_t)sh->peak_open;
     r->requests_per_s = r->wall_s > 0 ? (double)r->succeeded / r->wall_s : 0;

@@ -314,6 +314,8 @@ void run_events(const Options &o, Report *r) {
     r->concurrency = o.concurrency;
     r->rate = o.rate;
     r->request_bytes = o.request_bytes;
+    r->protocol = g_proto;
+    if (g_proto != P_ECHO) sent_text(r->sent, sizeof r->sent);
     run.start = run.last_expire = run.last_progress = mono_ns();
     if (held) run_held();
     else run_oneshot();

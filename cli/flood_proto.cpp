@@ -10,11 +10,12 @@
 #include <cstdlib>
 #include <cstring>
 
+#include <sys/uio.h>
+
 #include "../common/clock.h"
 
 Proto g_proto = P_ECHO;
 
-const char *const kProtoName[3] = {"echo", "http", "send"};
 
 namespace {
 
@@ -495,4 +496,25 @@ Verdict reply_feed(HttpReply *h, uint32_t *rx, const Request &q, uint32_t tx, co
         v = frame_feed(rx, buf, n, &used);
     }
     return v == V_DONE && used != n ? V_BAD : v;
+}
+
+void sent_text(char *out, size_t cap) {
+    Request q;
+    request_make(0, &q);
+    iovec iov[2];
+    int n = request_pieces(q, 0, iov);
+    size_t at = 0;
+    for (int k = 0; k < n; k++) {
+        const unsigned char *b = (const unsigned char *)iov[k].iov_base;
+        for (size_t i = 0; i < iov[k].iov_len; i++) {
+            bool plain = b[i] >= 0x20 && b[i] < 0x7f && !strchr("%\"\\", b[i]);
+            if (at + (plain ? 1 : 3) + 4 > cap) {
+                snprintf(out + at, cap - at, "...");
+                return;
+            }
+            if (plain) out[at++] = (char)b[i];
+            else at += (size_t)snprintf(out + at, cap - at, "%%%02X", b[i]);
+        }
+    }
+    out[at] = '\0';
 }

@@ -57,6 +57,11 @@ Verdict reply_feed(HttpReply *h, uint32_t *rx, const Request &q, uint32_t tx, co
 // An HTTP status as a failure or not: 2xx succeed. Status 0 (no HTTP) too.
 inline bool status_ok(uint16_t status) { return status == 0 || (status >= 200 && status < 300); }
 
+// The request every connection sends (request_init_fixed), as text for the
+// report: printable ASCII as it is, other bytes and % " \\ as %HH; cut with "..."
+// to fit cap.
+void sent_text(char *out, size_t cap);
+
 // An option's bytes: C escapes (\r \n \t \\ \xHH) decoded into out (at most
 // strlen(arg) bytes); -1 with the problem named in err on a bad escape.
 long decode_escapes(const char *arg, char *out, char *err, size_t errlen);

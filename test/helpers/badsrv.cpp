@@ -30,6 +30,8 @@
 //     next with a reset (SO_LINGER 0), and so on in turn
 //
 // Listens on $BADSRV_HOST instead, IPv4 or IPv6 (::1), where it is set.
+// With $BADSRV_ACCEPT=N, closes its listener after accepting N connections: every
+// later connect is refused (an RST to its SYN), those accepted are served on.
 // Prints "badsrv: listening on 127.0.0.1:PORT, mode MODE" like the real servers'
 // start line. Level-triggered poll, one small line buffer per connection.
 #include <arpa/inet.h>
@@ -215,6 +217,8 @@ int main(int argc, char **argv) {
            host, ntohs(v6 ? in6->sin6_port : in4->sin_port), argv[1]);
     fflush(stdout);
 
+    const char *accept_max = getenv("BADSRV_ACCEPT");
+    long accept_left = accept_max ? atol(accept_max) : -1;
     // A negative fd is skipped by poll: the noaccept listener is never looked at.
     std::vector<pollfd> p = {{mode == M_NOACCEPT ? -1 : lfd, POLLIN, 0}};
     std::vector<Conn> conns(1);
@@ -223,10 +227,14 @@ int main(int argc, char **argv) {
         if (poll(p.data(), p.size(), timed ? 10 : -1) < 0) continue;
         if (p[0].revents & POLLIN) {
             int fd;
-            while ((fd = accept4(lfd, nullptr, nullptr, SOCK_NONBLOCK)) >= 0) {
+            while (p[0].fd >= 0 && (fd = accept4(lfd, nullptr, nullptr, SOCK_NONBLOCK)) >= 0) {
+                if (accept_left > 0 && --accept_left == 0) {
+                    close(lfd);  // BADSRV_ACCEPT: the next SYN gets an RST
+                    p[0].fd = -1;
+                }
                 if (mode == M_HTTP) {
                     if (fork() == 0) {
-                        close(lfd);
+                        if (p[0].fd >= 0) close(lfd);
                         serve_http(fd, eq + 1);
                         _exit(0);
                     }

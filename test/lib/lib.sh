@@ -7,6 +7,10 @@ SRV_PID=
 SRV_SID=   # the server's session: it and every process it starts
 PORT=
 SRV_NETNS=
+# Every random byte a test sends comes from one seed (test/helpers/peer.cpp reads
+# PEER_SEED), so that fail() can name it and a rerun can replay it.
+: "${PEER_SEED:=$(od -An -N4 -tu4 /dev/urandom | tr -d ' ')}"
+export PEER_SEED
 
 cleanup() {
     local rc=$?
@@ -27,15 +31,37 @@ cleanup() {
 }
 trap cleanup EXIT
 
+# fail MESSAGE: the test fails, and says what it saw, so that a failure seen once
+# in CI can be read from the log alone: the port, the seed of any random bytes,
+# the client's last report and stderr (the newest *.json and *.err the test
+# wrote), and the tail of the server's output (stopped first: its statistics).
 fail() {
     echo "FAIL: $*" >&2
     # A running server's statistics often say why: stop it so it prints them.
     if [ -n "$SRV_PID" ] && kill -TERM "$SRV_PID" 2>/dev/null; then
         for _ in $(seq 40); do kill -0 "$SRV_PID" 2>/dev/null || break; sleep 0.05; done
     fi
-    [ -s "$T/srv.out" ] && { echo "--- server stdout"; tail -5 "$T/srv.out"; } >&2
-    [ -s "$T/srv.err" ] && { echo "--- server stderr"; tail -5 "$T/srv.err"; } >&2
+    {
+        echo "--- port ${PORT:-(none)}, seed PEER_SEED=$PEER_SEED${SERVER:+, server $SERVER}"
+        local f
+        f=$(newest "$T"/*.json "$T"/*.jsonl)
+        if [ -n "$f" ]; then
+            echo "--- the client's last report ($f, the newest)"
+            if [ "$(wc -c <"$f")" -le 8000 ]; then cat "$f"; else head -c 4000 "$f"; echo " [...]"; tail -c 3000 "$f"; fi
+        fi
+        f=$(newest $(ls "$T"/*.err 2>/dev/null | grep -v '/srv\.err$'))
+        [ -n "$f" ] && { echo "--- a client's stderr ($f, the newest not empty)"; tail -20 "$f"; }
+        [ -s "$T/srv.out" ] && { echo "--- server stdout (tail)"; tail -20 "$T/srv.out"; }
+        [ -s "$T/srv.err" ] && { echo "--- server stderr (tail)"; tail -20 "$T/srv.err"; }
+    } >&2
     exit 1
+}
+
+# newest FILE...: the most recently written of the files that exist and are not empty.
+newest() {
+    local f
+    [ $# -gt 0 ] || return 0
+    for f in $(ls -t "$@" 2>/dev/null); do [ -s "$f" ] && { echo "$f"; return; }; done
 }
 
 skip() {
@@ -56,7 +82,8 @@ need_tool() {
 # line (printed once it listens) and sets PORT. With SRV_NETNS set, the server
 # runs in that network namespace (ip netns exec execs, so SRV_PID is still the server).
 # With SRV_NOFILE set, it runs under `ulimit -n $SRV_NOFILE` (soft and hard; the
-# subshell execs, so SRV_PID is the server).
+# subshell execs, so SRV_PID is the server). With SRV_INHERIT=N, it starts with
+# exactly N descriptors open past stdio, 3 to N + 2 (not with SRV_NETNS).
 start_server() {
     # One server at a time: a second would orphan the first, which cleanup would
     # then never kill.
@@ -67,7 +94,13 @@ start_server() {
     # and a previous server's start line would give a port before this one listens.
     : >"$T/srv.out"
     : >"$T/srv.err"
-    if [ -n "${SRV_NOFILE:-}" ]; then
+    if [ -n "${SRV_INHERIT:-}" ]; then
+        # Every descriptor past stdio closed (CTest's log, the load lock), then
+        # SRV_INHERIT of them opened: 3 to SRV_INHERIT + 2, on /dev/null.
+        (for fd in $(ls /proc/$BASHPID/fd); do [ "$fd" -gt 2 ] && eval "exec $fd>&-"; done
+         for fd in $(seq 3 $((SRV_INHERIT + 2))); do eval "exec $fd</dev/null"; done
+         ulimit -n "${SRV_NOFILE:-$(ulimit -n)}" && exec setsid "$SERVER" "$@" 0) >"$T/srv.out" 2>"$T/srv.err" &
+    elif [ -n "${SRV_NOFILE:-}" ]; then
         (ulimit -n "$SRV_NOFILE" && exec setsid ${SRV_NETNS:+ip netns exec "$SRV_NETNS"} "$SERVER" "$@" 0) \
             >"$T/srv.out" 2>"$T/srv.err" &
     else

@@ -128,6 +128,9 @@ run_point() {  # run_point WORKLOAD SERVER CONNECTIONS REPEAT [REQUEST-BYTES]
     cg_create "c10k-bench-$$-$point"
     method_cpu=$([ -n "$CG_CPU" ] && echo "cgroup v1 cpuacct.usage" || echo "schedstat of live tasks, stat ticks of exited ones")
     method_mem=$([ -n "$CG_MEM" ] && echo "cgroup v1 memory.kmem.max_usage_in_bytes" || echo "/proc/meminfo deltas (Slab+PageTables+KernelStack), both ends")
+    # Emptied here: the job's own redirection may come after the first look, which
+    # would find the previous server's start line and port.
+    : >"$T/srv.out"
     cg_exec setsid taskset -c 0 "$BIN/$srv" -a "$addr" 0 >"$T/srv.out" 2>"$T/srv.err" &
     SRV_PID=$!
     port=$(wait_start_line "$T/srv.out" "$SRV_PID" 5)

@@ -1,13 +1,14 @@
 # svgplot.awk: draws one line chart as SVG from lines "series x y" on stdin.
-#   awk -v title=T -v xlabel=X -v ylabel=Y [-v logy=1] [-v xticks="V=LABEL ..."] \
+#   awk -v title=T -v xlabel=X -v ylabel=Y [-v logy=1] [-v linx=1] [-v xticks="V=LABEL ..."] \
 #       -f svgplot.awk data > chart.svg
 # x is drawn on a log scale (connections grow by decades), its ticks at 1, 2, 5 x 10^k
-# or at the values xticks names; y is linear from zero, or logarithmic with logy=1
+# or at the values xticks names; with linx=1 on a linear scale from its smallest
+# value (time), ticks at 1, 2, 5 x 10^k steps; y is linear from zero, or logarithmic with logy=1
 # (latencies that span decades). Points with y < 0 are missing (a run that failed)
 # and break the line.
 function lg(v) { return log(v) / log(10) }
 function esc(s) { gsub(/&/, "\\&amp;", s); gsub(/</, "\\&lt;", s); return s }
-function px(x) { return L + (lg(x) - x0) / (x1 - x0) * W }
+function px(x) { return L + ((linx ? x : lg(x)) - x0) / (x1 - x0) * W }
 function py(y) {
     if (logy) return T + H - (lg(y) - y0) / (y1 - y0) * H
     return T + H - (y - y0) / (y1 - y0) * H
@@ -38,7 +39,8 @@ function label(v) {
 END {
     Wt = 720; Ht = 440; L = 90; R = 170; T = 50; B = 60; W = Wt - L - R; H = Ht - T - B
     if (!ys) { ymin = 1; ymax = 10 }
-    x0 = lg(xmin); x1 = lg(xmax); if (x1 <= x0) { x0 -= 0.5; x1 += 0.5 }
+    if (linx) { x0 = xmin; x1 = xmax; if (x1 <= x0) x1 = x0 + 1; xstep = nice((x1 - x0) / 6) }
+    else { x0 = lg(xmin); x1 = lg(xmax); if (x1 <= x0) { x0 -= 0.5; x1 += 0.5 } }
     if (logy) {
         y0 = int(lg(ymin)); if (lg(ymin) < y0) y0--
         y1 = int(lg(ymax)); if (lg(ymax) > y1) y1++
@@ -57,7 +59,13 @@ END {
         printf "<line x1=\"%.1f\" y1=\"%d\" x2=\"%.1f\" y2=\"%d\" stroke=\"#ccc\"/>\n", gx, T, gx, T + H
         printf "<text x=\"%.1f\" y=\"%d\" text-anchor=\"middle\">%s</text>\n", gx, T + H + 18, esc(substr(tick[k], index(tick[k], "=") + 1))
     }
-    for (e = int(x0); !nt && e <= x1 + 1e-9; e++) {
+    for (v = linx ? int(x0 / xstep) * xstep : 0; linx && !nt && v <= x1 + 1e-9; v += xstep) {
+        if (v < x0 - 1e-9) continue
+        gx = px(v)
+        printf "<line x1=\"%.1f\" y1=\"%d\" x2=\"%.1f\" y2=\"%d\" stroke=\"#ccc\"/>\n", gx, T, gx, T + H
+        printf "<text x=\"%.1f\" y=\"%d\" text-anchor=\"middle\">%s</text>\n", gx, T + H + 18, label(v)
+    }
+    for (e = int(x0); !linx && !nt && e <= x1 + 1e-9; e++) {
         for (m = 1; m <= 9; m++) {
             v = m * exp(log(10) * e); if (lg(v) < x0 - 1e-9 || lg(v) > x1 + 1e-9) continue
             gx = px(v)

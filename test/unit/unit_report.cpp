@@ -1,4 +1,6 @@
-// cli_flood's JSON report read back and merged equals one report over all samples.
+// cli_flood's JSON report read back and merged equals one report over all samples;
+// and every field of the report's table (kField) is read back as written and
+// merged by its rule.
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -23,15 +25,16 @@ static uint64_t rnd() {
     return rng_state;
 }
 
-// The report as JSON text, as cli_flood --json writes it.
-static char *to_json(const Report &r) {
+// The report as cli_flood writes it, text or (json) JSON.
+static char *printed(const Report &r, bool json) {
     char *buf = nullptr;
     size_t len = 0;
     FILE *f = open_memstream(&buf, &len);
-    print_report(f, r, true);
+    print_report(f, r, json);
     fclose(f);
     return buf;
 }
+static char *to_json(const Report &r) { return printed(r, true); }
 
 static bool same_hist(const Histogram &a, const Histogram &b) {
     if (a.count() != b.count() || a.min() != b.min() || a.max() != b.max() || a.sum() != b.sum())
@@ -41,6 +44,199 @@ static bool same_hist(const Histogram &a, const Histogram &b) {
     for (double q : {0.0, 0.5, 0.9, 0.99, 0.999, 1.0})
         if (a.quantile(q) != b.quantile(q)) return false;
     return true;
+}
+
+// Every row of kField, the table cli_flood's report is written, read and merged
+// from. Each field gets a value that is not zero on both sides (and differs
+// between them where the rule can tell), so a field the reader skips, or a rule
+// done wrong, shows by its key. A row added later is covered as it is.
+static Report ta, tb, tc, tm, texp, tr;
+
+static bool member(const Field &f) { return f.at && f.kind != K_SUMMARY; }
+
+// Row i's value on side 1 or 2: rows further down get smaller numbers, so that
+// connections (row 10) stays above dropped (row 21), as the reader demands.
+static uint64_t value_of(int i, int side) { return (uint64_t)(kFields - i) * 100 + (uint64_t)side; }
+
+static void set_field(const Field &f, Report &r, uint64_t v, int side) {
+    void *at = f.at ? f.at(r) : nullptr;
+    switch (f.kind) {
+    case K_U64: *(uint64_t *)at = v; break;
+    case K_I64: *(long long *)at = (long long)v; break;
+    case K_INT: *(int *)at = (int)v; break;
+    case K_REAL: *(double *)at = (double)v + 0.5; break;  // prints exactly at 1 or 3 digits
+    case K_TEXT: snprintf((char *)at, f.size, "%s-%llu", f.key, (unsigned long long)v); break;
+    case K_COUNTS:
+        for (int k = 0; k < f.n; k++) ((uint64_t *)at)[k] = v * 100 + (uint64_t)k;
+        break;
+    case K_HISTOGRAM:
+        *(Histogram *)at = Histogram{};
+        for (uint64_t k = 0; k < 5; k++) ((Histogram *)at)->add(v * 1000 + k * 37 + (uint64_t)side);
+        break;
+    case K_ENUM: f.set(r, (uint64_t)(f.n - 1)); break;  // the same both sides: a kind
+    default: break;  // figures follow
+    }
+}
+
+static bool same_field(const Field &f, const Report &x, const Report &y) {
+    switch (f.kind) {
+    case K_REAL: return *(const double *)f.in(x) == *(const double *)f.in(y);
+    case K_TEXT: return !strcmp((const char *)f.in(x), (const char *)f.in(y));
+    case K_HISTOGRAM: return same_hist(*(const Histogram *)f.in(x), *(const Histogram *)f.in(y));
+    case K_ENUM: return f.figure(x) == f.figure(y);
+    default: return member(f) ? !memcmp(f.in(x), f.in(y), f.size) : true;
+    }
+}
+
+// What merging y into x gives under f's rule, computed here on its own.
+template <class T> static T by_rule(const Field &f, T x, T y) {
+    switch (f.merge) {
+    case M_SUM: return x + y;
+    case M_MAX: return x > y ? x : y;
+    case M_SAME_OR: return x == y ? x : (T)f.mark;
+    default: return x;
+    }
+}
+static void expect_merged(const Field &f, Report &e, const Report &x, const Report &y) {
+    void *at = f.at ? f.at(e) : nullptr;
+    switch (f.kind) {
+    case K_U64: *(uint64_t *)at = by_rule(f, *(const uint64_t *)f.in(x), *(const uint64_t *)f.in(y)); break;
+    case K_I64: *(long long *)at = by_rule(f, *(const long long *)f.in(x), *(const long long *)f.in(y)); break;
+    case K_INT: *(int *)at = by_rule(f, *(const int *)f.in(x), *(const int *)f.in(y)); break;
+    case K_REAL: *(double *)at = by_rule(f, *(const double *)f.in(x), *(const double *)f.in(y)); break;
+    case K_COUNTS:
+        for (int k = 0; k < f.n; k++)
+            ((uint64_t *)at)[k] = ((const uint64_t *)f.in(x))[k] + ((const uint64_t *)f.in(y))[k];
+        break;
+    case K_HISTOGRAM:  // all samples of both (Histogram::merge: unit_hist)
+        *(Histogram *)at = *(const Histogram *)f.in(x);
+        ((Histogram *)at)->merge(*(const Histogram *)f.in(y));
+        break;
+    case K_TEXT:
+        if (strcmp((const char *)f.in(x), (const char *)f.in(y)) != 0)
+            snprintf((char *)at, f.size, "%s...", (const char *)f.in(x));
+        break;
+    case K_ENUM:
+        if (f.figure(x) != f.figure(y)) f.set(e, (uint64_t)f.mark);
+        break;
+    default: break;
+    }
+}
+
+// x printed and read back: every field as it was, and the same JSON again.
+static void check_round_trip(const Report &x, const char *what) {
+    char err[160], msg[200];
+    char *j = to_json(x);
+    bool ok = parse_report(j, &tr, err, sizeof err);
+    snprintf(msg, sizeof msg, "%s: the JSON parses (%s)", what, ok ? "" : err);
+    check(ok, msg);
+    for (int i = 0; ok && i < kFields; i++) {
+        snprintf(msg, sizeof msg, "%s: %s read back as written", what, kField[i].key);
+        check(same_field(kField[i], x, tr), msg);
+    }
+    char *j2 = to_json(tr);
+    snprintf(msg, sizeof msg, "%s: printed again it is the same JSON", what);
+    check(ok && !strcmp(j, j2), msg);
+    if (ok && strcmp(j, j2)) printf("first:  %s\nsecond: %s\n", j, j2);
+    free(j), free(j2);
+}
+
+static void check_merged(const Report &got, const Report &want, const char *what) {
+    char msg[200];
+    for (int i = 0; i < kFields; i++) {
+        snprintf(msg, sizeof msg, "%s: %s merged by its rule", what, kField[i].key);
+        check(same_field(kField[i], got, want), msg);
+    }
+}
+
+// A line in the text report for each row that has a place in it and a label.
+static void check_text(const Report &r) {
+    char msg[200];
+    char *text = printed(r, false);
+    for (int i = 0; i < kFields; i++) {
+        const Field::Text &t = kField[i].text;
+        if (!t.at) continue;
+        snprintf(msg, sizeof msg, "%s: a place in the text, and a label or a line", kField[i].key);
+        check(t.label || t.line, msg);
+        char line[64];
+        snprintf(line, sizeof line, "\n  %s ", t.label ? t.label : "");
+        snprintf(msg, sizeof msg, "%s: its text line \"%s\" printed", kField[i].key, t.label ? t.label : "");
+        check(!t.label || (t.when && !t.when(r)) || strstr(text, line), msg);
+    }
+    free(text);
+}
+
+static void check_table() {
+    char msg[200];
+    ta = Report{}, tb = Report{};
+    for (int i = 0; i < kFields; i++) {
+        set_field(kField[i], ta, value_of(i, 1), 1);
+        // The rules that keep equal values see equal ones here; each differs below.
+        bool alike = kField[i].merge == M_SAME_OR || kField[i].merge == M_REFUSE;
+        set_field(kField[i], tb, value_of(i, alike ? 1 : 2), 2);
+    }
+    for (int i = 0; i < kFields; i++) {
+        const Field &f = kField[i];
+        snprintf(msg, sizeof msg, "%s: a value that is not zero", f.key);
+        Report zero{};
+        check(!member(f) || !same_field(f, ta, zero), msg);
+        if (f.json_if) {
+            snprintf(msg, sizeof msg, "%s: written, its condition holding", f.key);
+            check(f.json_if(ta) || f.merge == M_REFUSE, msg);  // a kind is never written
+        }
+    }
+    // The text report in every mode (held prints more lines than one-shot).
+    for (int i = 0; i < kFields; i++)
+        for (int v = 0; kField[i].kind == K_ENUM && v < kField[i].n; v++) {
+            tc = ta;
+            kField[i].set(tc, (uint64_t)v);
+            check_text(tc);
+        }
+    check_round_trip(ta, "table, side a");
+    check_round_trip(tb, "table, side b");
+    tm = ta, texp = ta;
+    for (int i = 0; i < kFields; i++) expect_merged(kField[i], texp, ta, tb);
+    check(!merge_report(&tm, tb), "table: reports alike merge");
+    check_merged(tm, texp, "table");
+    check_round_trip(tm, "table, merged");
+    // Each field that must agree, made to differ on its own: the mark, or a refusal
+    // that leaves the report as it was.
+    for (int i = 0; i < kFields; i++) {
+        const Field &f = kField[i];
+        if (f.merge != M_SAME_OR && f.merge != M_REFUSE) continue;
+        if (!member(f) && f.kind != K_ENUM) continue;  // a figure: from other fields
+        for (int v = 0; v < (f.kind == K_ENUM ? f.n - 1 : 1); v++) {
+            tc = tb;
+            if (f.kind == K_ENUM) f.set(tc, (uint64_t)v);
+            else set_field(f, tc, value_of(i, 2), 2);
+            tm = ta, texp = ta;
+            for (int k = 0; k < kFields; k++) expect_merged(kField[k], texp, ta, tc);
+            const Field *refused = merge_report(&tm, tc);
+            char what[120];
+            snprintf(what, sizeof what, "table, %s differing (%d)", f.key, v);
+            if (refused) {
+                // Refused by this field, or by a kind computed from it.
+                snprintf(msg, sizeof msg, "%s: refused by a field that must agree, %s", what, refused->key);
+                check(refused->merge == M_REFUSE && (refused == &f || !member(*refused)), msg);
+                for (int k = 0; k < kFields; k++) {
+                    snprintf(msg, sizeof msg, "%s: refused, %s is as it was", what, kField[k].key);
+                    check(same_field(kField[k], tm, ta), msg);
+                }
+                continue;
+            }
+            snprintf(msg, sizeof msg, "%s: merged, though the field must agree", what);
+            check(f.merge == M_SAME_OR, msg);
+            check_merged(tm, texp, what);
+            check_round_trip(tm, what);
+        }
+    }
+    // The kinds of run: one-shot and held reports are refused, naming both.
+    tc = ta;
+    tc.held = !ta.held, tc.blocking = false;
+    tm = ta;
+    const Field *k = merge_report(&tm, tc);
+    check(k && !strcmp(k->key, "kind") && strcmp(field_text(*k, ta), field_text(*k, tc)) != 0,
+          "a one-shot and a held report are refused as of different kinds");
 }
 
 static Report a, b, all, ra, rb;  // histograms are 30 KiB each: not on the stack
@@ -150,6 +346,7 @@ int main() {
     check(strcmp(before, after) == 0, "a refused report leaves the target report untouched");
     free(before), free(after);
     free(ja), free(jb), free(jm), free(jall);
+    check_table();
     printf("%s\n", failures ? "unit_report: FAILED" : "unit_report: ok");
     return failures ? 1 : 0;
 }

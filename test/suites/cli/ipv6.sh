@@ -4,14 +4,19 @@
 . "$(dirname "$0")/../../lib/lib.sh"
 need_tool jq jq
 [ -e /proc/net/if_inet6 ] || skip "the kernel has no IPv6"
+# Each badsrv through start_server: its output file is emptied before it starts
+# and the port is read from that process's own start line. (This test once read
+# the file while the second badsrv's shell had yet to truncate it: the first
+# badsrv's line, a port nobody listened on any more, connect_failed 100 and
+# closed_early 0, in 0.07 s.)
+SERVER=$BADSRV
+export BADSRV_HOST=::1
 for mode in garbage eof; do
-    BADSRV_HOST=::1 "$BADSRV" "$mode" 0 >"$T/bad.out" 2>&1 &
-    BAD=$!
-    wait_for 5 "badsrv $mode listening on [::1]" grep -q 'listening on \[::1\]:' "$T/bad.out"
-    port=$(sed -n 's/.*:\([0-9]*\), mode.*/\1/p' "$T/bad.out")
-    "$CLI" -a ::1 -p "$port" -n 100 -c 10 -t 5 --json >"$T/report.json" 2>"$T/cli.err"
+    start_server "$mode"
+    grep -q "listening on \[::1\]:$PORT, mode $mode\$" "$T/srv.out" || fail "badsrv $mode start line: $(cat "$T/srv.out")"
+    "$CLI" -a ::1 -p "$PORT" -n 100 -c 10 -t 5 --json >"$T/report.json" 2>"$T/cli.err"
     rc=$?
-    kill "$BAD"; wait "$BAD" 2>/dev/null
+    kill -KILL "$SRV_PID"; wait "$SRV_PID" 2>/dev/null; SRV_PID=
     expect_eq "exit status against badsrv $mode over IPv6" "$rc" 1
     want=mismatch
     [ "$mode" = eof ] && want=closed_early

@@ -63,6 +63,17 @@ with_proc "/proc/sys/net/core/somaxconn=128" -- -d 1 -c 500
 want "cli_flood: warning: 500 connections at once can overflow the server's listen queue (net.core.somaxconn 128): dropped SYNs are retried after 1 s; use --connect-rate or raise it (sysctl -w net.core.somaxconn=500)"
 with_proc "/proc/sys/net/core/somaxconn=128" -- -d 1 -c 500 --connect-rate 100
 nowarn "listen queue"
+# --connect-rate spreads the connections over each second: 5,000 a second is 5
+# a millisecond, far below a queue of 4,096. 200,000 a second is 200 in a 1 ms
+# loop turn, over a queue of 128; split over 4 processes, 50 each.
+with_proc "/proc/sys/net/core/somaxconn=4096" -- -d 1 -c 10000 --connect-rate 5000
+nowarn "listen queue"
+with_proc "/proc/sys/net/core/somaxconn=128" -- -d 1 -c 500 --connect-rate 200000
+want "cli_flood: warning: --connect-rate 200000 opens up to 200 connections at once (those due in a 1 ms loop turn), more than the server's listen queue holds (net.core.somaxconn 128): dropped SYNs are retried after 1 s; lower --connect-rate to 128000 or raise it (sysctl -w net.core.somaxconn=200)"
+with_proc "/proc/sys/net/core/somaxconn=128" -- -d 1 -c 1000 -w 4 --connect-rate 200000
+want "cli_flood: warning: --connect-rate 200000 opens up to 200 connections at once (those due in a 1 ms loop turn, over 4 processes), more than"
+with_proc "/proc/sys/net/core/somaxconn=128" -- -d 1 -c 1000 -w 4 --connect-rate 120000
+nowarn "listen queue"
 # Descriptors left system-wide.
 with_proc "/proc/sys/fs/file-nr=99000	0	100000" -- -d 1 -c 600
 want "cli_flood: warning: 1000 descriptors left system-wide (fs.file-max 100000) for 600 connections and the server's side of them; raise fs.file-max"

@@ -4,7 +4,8 @@
 # - Each size echoed whole by srv_epoll: every request succeeds, and bytes sent =
 #   bytes received = requests x size, in one-shot, held, --blocking and -w runs.
 # - The echo is checked byte for byte, deep in a large request: one byte flipped
-#   or left out at offset 40,000 of a 64 KiB request is a mismatch, alone.
+#   or left out at offset 40,000 of a 64 KiB request is a mismatch, alone; so is
+#   one flipped anywhere in a 1 MiB request, up to its last byte.
 # - Bad sizes are usage errors that name the range.
 . "$(dirname "$0")/../../lib/lib.sh"
 need_tool jq jq
@@ -39,6 +40,29 @@ for mode in flip skip; do
     expect_eq "$mode at 40000: failures" "$(jq -c '[.failures | to_entries[] | select(.value > 0)]' "$T/r.json")" \
         '[{"key":"mismatch","value":3}]'
     kill -KILL "$SRV_PID"; wait "$SRV_PID" 2>/dev/null; SRV_PID=
+done
+# One byte flipped anywhere in a request of the largest size, 1 MiB: in the
+# timestamp's digits, the pattern, at the 64 KiB read buffer's edges, the last byte
+# of the pattern and the final newline, and at four offsets drawn from the test's
+# seed (PEER_SEED, which a failure prints): a mismatch, alone. Past the first
+# request, in the second on the same connection: the first succeeds.
+mib=1048576
+RANDOM=$PEER_SEED
+offsets="0 9 40000 65535 65536 524288 $((mib - 2)) $((mib - 1))"
+for _ in 1 2 3 4; do offsets="$offsets $(((RANDOM * 32768 + RANDOM) % mib))"; done
+echo "flip offsets in a 1 MiB request: $offsets"
+for off in $offsets $((mib + 1)) $((mib + mib / 2)) $((2 * mib - 1)); do
+    start_server flip=$off
+    "$CLI" -p "$PORT" -n 2 -c 1 -r 2 -l $mib -t 5 --json >"$T/r.json" 2>"$T/cli.err"
+    rc=$?
+    kill -KILL "$SRV_PID"; wait "$SRV_PID" 2>/dev/null; SRV_PID=
+    # A mismatch closes the connection: the request after it on it fails too.
+    want='[{"key":"mismatch","value":2}]' ok=0
+    [ $off -ge $mib ] && want='[{"key":"mismatch","value":1}]' ok=1
+    expect_eq "flip at $off of two 1 MiB requests: exit status" "$rc" 1
+    expect_eq "flip at $off of two 1 MiB requests: failures" \
+        "$(jq -c '[.failures | to_entries[] | select(.value > 0)]' "$T/r.json")" "$want"
+    expect_eq "flip at $off of two 1 MiB requests: succeeded" "$(jq .succeeded "$T/r.json")" $ok
 done
 # The same server, its byte past the request: every request echoed whole.
 start_server flip=1000000

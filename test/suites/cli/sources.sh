@@ -8,14 +8,17 @@
 need_tool jq jq
 need_tool ss iproute2
 start_server
+# The server's sockets by their address, not their port alone: another test's
+# client may have the same number as its own source port.
+mine="( src 127.0.0.1:$PORT )"
 per_source() {  # the server's established connections, counted by peer address
-    ss -Htn state established "( sport = :$PORT )" | awk '{ sub(/:[0-9]+$/, "", $4); print $4 }' |
+    ss -Htn state established "$mine" | awk '{ sub(/:[0-9]+$/, "", $4); print $4 }' |
         sort | uniq -c | awk '{ print $2 "=" $1 }' | tr '\n' ' '
 }
 for spec in 127.0.0.2,127.0.0.3,127.0.0.4 127.0.0.5-127.0.0.7; do
     "$CLI" -p "$PORT" -s "$spec" -c 300 -d 2 -R 300 -t 10 --json >"$T/report.json" 2>"$T/cli.err" &
     CLI_PID=$!
-    all_open() { [ "$(ss -Htn state established "( sport = :$PORT )" | wc -l)" -ge 300 ]; }
+    all_open() { [ "$(ss -Htn state established "$mine" | wc -l)" -ge 300 ]; }
     wait_for 10 "300 connections open from -s $spec" all_open
     got=$(per_source)
     wait "$CLI_PID" || fail "-s $spec: exit status $?: $(cat "$T/cli.err")"

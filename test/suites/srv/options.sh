@@ -3,6 +3,8 @@
 #    below the limit: descriptors bind it) holds N connections and refuses, counted,
 #    every one past them; one whose capacity is not bound by descriptors (a process
 #    per connection) holds more connections than the limit;
+#  - inherited descriptors (five, opened on purpose, every other closed): the
+#    promise is exactly five lower, and kept: held up to it, refused past it;
 #  - a port already taken: exit 1 and the message naming the address and the fix;
 #  - -b sets the listen backlog (ss shows it), -b 0 is a usage error (2);
 #  - -q prints neither start line nor statistics, and still serves.
@@ -25,6 +27,32 @@ else
 fi
 stop_server || fail "server exit status $?"
 expect_eq "refused_nofd" "$(stat_num refused_nofd)" "$refused"
+
+# Descriptors inherited on purpose, outside whatever the caller leaks (CTest's log):
+# started with none past stdio, then with five (3-7), under ulimit -n 100. A server
+# bound by descriptors promises exactly 5 fewer, holds every one it promises and
+# refuses, counted, each past them; one that is not promises the same.
+SRV_NOFILE=100 SRV_INHERIT=0 start_server
+cap0=$(sed -n 's/.*, up to \([0-9]*\) connections (RLIMIT_NOFILE 100)$/\1/p' "$T/srv.out")
+[ -n "$cap0" ] || fail "no capacity in the start line with no inherited descriptors: $(cat "$T/srv.out")"
+stop_server || fail "server exit status $?"
+SRV_NOFILE=100 SRV_INHERIT=5 start_server
+cap5=$(sed -n 's/.*, up to \([0-9]*\) connections (RLIMIT_NOFILE 100)$/\1/p' "$T/srv.out")
+expect_eq "descriptors 3-7 as the server sees them" \
+    "$(for fd in 3 4 5 6 7; do readlink /proc/$SRV_PID/fd/$fd; done | tr '\n' ' ')" "$(printf '/dev/null %.0s' 1 2 3 4 5)"
+if [ "$cap0" -lt 100 ]; then
+    expect_eq "capacity with 5 inherited descriptors (with none: $cap0)" "$cap5" $((cap0 - 5))
+    "$PEER" "$PORT" hold "$cap5" 1 >"$T/hold.out" || fail "hold $cap5: $(cat "$T/hold.out")"
+    expect_eq "refused of the $cap5 promised with 5 inherited" "$(peer_num closed_by_server "$T/hold.out")" 0
+    "$PEER" "$PORT" hold $((cap5 + 3)) 1 >"$T/hold2.out" || fail "hold $((cap5 + 3)): $(cat "$T/hold2.out")"
+    expect_eq "refused past the $cap5 promised with 5 inherited" "$(peer_num closed_by_server "$T/hold2.out")" 3
+    stop_server || fail "server exit status $?"
+    expect_eq "refused_nofd with 5 inherited" "$(stat_num refused_nofd)" 3
+else
+    expect_eq "capacity with 5 inherited descriptors, not bound by them" "$cap5" "$cap0"
+    stop_server || fail "server exit status $?"
+fi
+unset SRV_INHERIT
 
 start_server -b 7
 expect_eq "listen backlog with -b 7 (ss Send-Q)" "$(ss -Hltn "( sport = :$PORT )" | awk '{ print $3 }')" 7
@@ -52,4 +80,4 @@ PORT=$(head -1 "$T/why")
 stop_server || fail "-q server exit status $?"
 [ -s "$T/q.out" ] && fail "-q printed on stdout: $(cat "$T/q.out")"
 [ -s "$T/q.err" ] && fail "-q printed on stderr: $(cat "$T/q.err")"
-echo "ok: capacity $cap under ulimit -n 100, refused past it: $refused"
+echo "ok: capacity $cap under ulimit -n 100, refused past it: $refused; $cap0 with no descriptor inherited, $cap5 with 5"
