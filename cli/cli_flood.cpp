@@ -376,5 +376,11 @@ int main(int argc, char **argv) {
     print_report(stdout, r, opt.json);
     write_hgrm(r);
     warn_send_lag(r, r.rate, r.concurrency);
+    // A held HTTP connection the server closed: most often a keep-alive limit.
+    if (r.held && r.protocol == P_HTTP && r.drops[F_CLOSED_EARLY])
+        warn_msg("warning: the server closed %llu held connections (closed_early), most likely at "
+                 "its keep-alive limit: nginx closes one after keepalive_requests (default 1000) "
+                 "requests; raise it above what a connection carries in the run",
+                 (unsigned long long)r.drops[F_CLOSED_EARLY]);
     return report_lost(r) ? EXIT_RUNTIME : 0;
 }

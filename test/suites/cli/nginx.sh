@@ -57,4 +57,6 @@ expect_eq "keepalive_requests: dropped" "$(jq .dropped "$T/r.json")" 10
 expect_eq "keepalive_requests: drops closed_early ($(cat "$T/r.json"))" \
     "$(jq .connection_failures.dropped.closed_early "$T/r.json")" 10
 causes_only "keepalive_requests" "$T/r.json"
+grep -q "the server closed 10 held connections (closed_early), most likely at its keep-alive limit" \
+    "$T/cli.err" || fail "keepalive_requests: no warning that explains the drops: $(cat "$T/cli.err")"
 stop_server
