@@ -79,3 +79,21 @@ programs() {
         ok = (cap == ""); for (i = 3; i <= NF; i++) if ($i == cap) ok = 1
         if (ok) print $1 }' "$C10K_PROGRAMS"
 }
+
+# need_built TOOL DIR PROGRAM...: exits 1, saying so, unless every PROGRAM is
+# built in DIR. need_tools TOOL COMMAND...: the same for commands on PATH.
+need_built() {
+    _tool=$1 _dir=$2
+    shift 2
+    for _p; do
+        [ -x "$_dir/$_p" ] || { echo "$_tool: $_dir/$_p is not built: run make first" >&2; exit 1; }
+    done
+}
+need_tools() {
+    _tool=$1
+    shift
+    for _c; do
+        command -v "$_c" >/dev/null ||
+            { echo "$_tool: $_c is needed (apt-get install $_c)" >&2; exit 1; }
+    done
+}

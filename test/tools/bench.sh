@@ -47,12 +47,8 @@ BIN=${BIN:-build}  # where the programs are: the build directory make builds
 # Every strategy the build declares (srv/CMakeLists.txt) joins the comparison.
 C10K_PROGRAMS=${C10K_PROGRAMS:-$BIN/programs.txt}
 [ -n "$SERVERS" ] || SERVERS=$(programs server | tr '\n' ' ') || exit 1
-for s in $SERVERS cli_flood; do
-    [ -x "$BIN/$s" ] || { echo "bench: $BIN/$s is not built: run make first" >&2; exit 1; }
-done
-for tool in jq taskset awk; do
-    command -v $tool >/dev/null || { echo "bench: $tool is needed (apt-get install $tool)" >&2; exit 1; }
-done
+need_built bench "$BIN" $SERVERS cli_flood
+need_tools bench jq taskset awk
 CMD="test/tools/bench.sh $*"
 [ $# = 0 ] && CMD="make bench"
 [ "$QUICK" = 1 ] && CMD="make bench QUICK=1"

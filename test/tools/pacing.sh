@@ -24,10 +24,8 @@ done
 TK=${TCPKALI:-tcpkali}
 command -v "$TK" >/dev/null ||
     { echo "pacing: tcpkali not found: build satori-com/tcpkali outside this tree and set TCPKALI" >&2; exit 1; }
-for tool in jq taskset bc; do
-    command -v $tool >/dev/null || { echo "pacing: $tool is needed: apt-get install $tool" >&2; exit 1; }
-done
-[ -x "$BIN/cli_flood" ] || { echo "pacing: $BIN/cli_flood missing: run make" >&2; exit 1; }
+need_tools pacing jq taskset bc
+need_built pacing "$BIN" cli_flood
 UV=${UV_ECHO:-/tmp/c10k-uv_echo}
 [ -x "$UV" ] || cc -O2 -o "$UV" ../shared/anchors/uv_echo.c -luv 2>/dev/null ||
     { echo "pacing: cannot build the libuv anchor: apt-get install libuv1-dev" >&2; exit 1; }

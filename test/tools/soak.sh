@@ -32,12 +32,8 @@ BIN=${BIN:-build}
 . test/tools/measure.sh
 C10K_PROGRAMS=${C10K_PROGRAMS:-$BIN/programs.txt}
 [ -n "$SERVERS" ] || SERVERS=$(programs server | grep -vx srv_fork | tr '\n' ' ') || exit 1
-for s in $SERVERS cli_flood; do
-    [ -x "$BIN/$s" ] || { echo "soak: $BIN/$s is not built: run make first" >&2; exit 1; }
-done
-for tool in jq taskset awk; do
-    command -v $tool >/dev/null || { echo "soak: $tool is needed (apt-get install $tool)" >&2; exit 1; }
-done
+need_built soak "$BIN" $SERVERS cli_flood
+need_tools soak jq taskset awk
 WIN=$((SOAK_S >= 3600 ? 600 : SOAK_S / 6))
 [ "$WIN" -ge $((2 * IV)) ] || { echo "soak: SOAK_S=$SOAK_S leaves windows of $WIN s, under two intervals of $IV s" >&2; exit 2; }
 mkdir -p "$OUT"

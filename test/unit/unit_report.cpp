@@ -7,6 +7,7 @@
 #include <initializer_list>
 
 #include "../../cli/flood.h"
+#include "../lib/report_util.h"
 
 static int failures;
 
@@ -25,26 +26,9 @@ static uint64_t rnd() {
     return rng_state;
 }
 
-// The report as cli_flood writes it, text or (json) JSON.
-static char *printed(const Report &r, bool json) {
-    char *buf = nullptr;
-    size_t len = 0;
-    FILE *f = open_memstream(&buf, &len);
-    print_report(f, r, json);
-    fclose(f);
-    return buf;
-}
-static char *to_json(const Report &r) { return printed(r, true); }
-
-static bool same_hist(const Histogram &a, const Histogram &b) {
-    if (a.count() != b.count() || a.min() != b.min() || a.max() != b.max() || a.sum() != b.sum())
-        return false;
-    for (int i = 0; i < Histogram::kBuckets; i++)
-        if (a.bucket(i) != b.bucket(i)) return false;
-    for (double q : {0.0, 0.5, 0.9, 0.99, 0.999, 1.0})
-        if (a.quantile(q) != b.quantile(q)) return false;
-    return true;
-}
+static char *printed(const Report &r, bool json) { return printed_report(r, json); }
+static char *to_json(const Report &r) { return printed_report(r, true); }
+static bool same_hist(const Histogram &a, const Histogram &b) { return !hist_differs(a, b); }
 
 // Every row of kField, the table cli_flood's report is written, read and merged
 // from. Each field gets a value that is not zero on both sides (and differs
