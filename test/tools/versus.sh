@@ -22,6 +22,14 @@ while getopts n:d:c: o; do
 done
 shift $((OPTIND - 1))
 [ $# -gt 0 ] || set -- nginx redis
+need_tools versus jq taskset /usr/bin/time
+for what in "$@"; do
+    case $what in
+    nginx) need_tools versus nginx wrk ;;
+    redis) need_tools versus redis-server redis-benchmark ;;
+    esac
+done
+[ -x "$CLI" ] || { echo "versus: $CLI is not built: run make first" >&2; exit 1; }
 W=$(mktemp -d /tmp/c10k-versus.XXXXXX)
 SRV=
 trap '[ -n "$SRV" ] && kill "$SRV" 2>/dev/null; rm -rf "$W"' EXIT
