@@ -15,6 +15,7 @@
 #include "../common/clock.h"
 #include "../common/util.h"
 #include "flood.h"
+#include "flood_proto.h"
 
 namespace {
 
@@ -29,13 +30,17 @@ void usage(FILE *out) {
             "usage: cli_flood [-h] [--json] [-a host] [-c concurrency] [-i seconds]\n"
             "                 [-l bytes] [-n requests] [-p port] [-r requests-per-connection]\n"
             "                 [-s sources] [-t timeout-seconds] [-w workers] [--hgrm file]\n"
+            "                 [--http path] [-H header] [--send bytes] [--expect bytes]\n"
+            "                 [--until bytes]\n"
             "       cli_flood -d seconds [--json] [-a host] [-c connections] [-i seconds]\n"
             "                 [-l bytes] [-p port] [-R rate] [-s sources] [-t timeout-seconds]\n"
             "                 [-w workers] [--batch microseconds] [--connect-rate n]\n"
-            "                 [--hgrm file] [--warmup seconds]\n"
+            "                 [--hgrm file] [--warmup seconds] [--http path] [-H header]\n"
+            "                 [--send bytes] [--expect bytes] [--until bytes]\n"
             "       cli_flood --blocking workers [--json] [-a host] [-i seconds] [-l bytes]\n"
             "                 [-n requests] [-p port] [-r requests-per-connection]\n"
-            "                 [-t timeout-seconds] [--hgrm file]\n"
+            "                 [-t timeout-seconds] [--hgrm file] [--http path] [-H header]\n"
+            "                 [--send bytes] [--expect bytes] [--until bytes]\n"
             "       cli_flood --merge [--json] [--hgrm file] file ...\n");
 }
 
@@ -43,6 +48,46 @@ void usage(FILE *out) {
     warn_msg(fmt, what);
     usage(stderr);
     exit(EXIT_USAGE);
+}
+
+// --http, --send and their framing: what each run sends and how it reads replies.
+constexpr int kMaxHeaders = 64;
+const char *headers[kMaxHeaders];
+int nheaders;
+const char *http_path, *send_arg, *expect_arg, *until_arg;
+char *request_bytes;  // --http, --send: every request, built once
+uint32_t request_len;
+
+void check_protocol(bool set_l) {
+    if (http_path && send_arg) usage_error("%s: one protocol a run", "--http and --send");
+    if ((expect_arg || until_arg) && !send_arg)
+        usage_error("%s frame the replies to --send: name the bytes to send", expect_arg ? "--expect" : "--until");
+    if (expect_arg && until_arg) usage_error("%s: one framing of the reply", "--expect and --until");
+    if (nheaders && !http_path) usage_error("%s adds headers to --http requests", "-H");
+    if (set_l && (http_path || send_arg))
+        usage_error("%s sizes the timestamp echo, not --http or --send", "-l");
+    char err[kErrLen];
+    if (http_path) {
+        g_proto = P_HTTP;
+        if (!http_request(http_path, opt.host, opt.port, headers, nheaders, &request_bytes,
+                          &request_len, err, sizeof err))
+            usage_error("--http: %s", err);
+    }
+    if (!send_arg) {
+        if (http_path) opt.request_bytes = request_len;
+        return;
+    }
+    g_proto = P_SEND;
+    if (!option_bytes(send_arg, kMaxRequest, &request_bytes, &request_len, err, sizeof err))
+        usage_error("--send: %s", err);
+    char *frame;
+    uint32_t frame_len;
+    const char *farg = expect_arg ? expect_arg : until_arg ? until_arg : "\\n";
+    if (!option_bytes(farg, kMaxFrame, &frame, &frame_len, err, sizeof err))
+        usage_error(expect_arg ? "--expect: %s" : "--until: %s", err);
+    frame_init(!expect_arg, frame, frame_len);
+    free(frame);
+    opt.request_bytes = request_len;
 }
 
 bool loopback_target() {
@@ -53,7 +98,8 @@ bool loopback_target() {
 }
 
 void parse_args(int argc, char **argv) {
-    enum { O_JSON = 256, O_CONNECT_RATE, O_WARMUP, O_BLOCKING, O_MERGE, O_HGRM, O_BATCH };
+    enum { O_JSON = 256, O_CONNECT_RATE, O_WARMUP, O_BLOCKING, O_MERGE, O_HGRM, O_BATCH, O_HTTP,
+           O_SEND, O_EXPECT, O_UNTIL };
     static const option longopts[] = {
         {"json", no_argument, nullptr, O_JSON},
         {"help", no_argument, nullptr, 'h'},
@@ -63,11 +109,15 @@ void parse_args(int argc, char **argv) {
         {"merge", no_argument, nullptr, O_MERGE},
         {"hgrm", required_argument, nullptr, O_HGRM},
         {"batch", required_argument, nullptr, O_BATCH},
+        {"http", required_argument, nullptr, O_HTTP},
+        {"send", required_argument, nullptr, O_SEND},
+        {"expect", required_argument, nullptr, O_EXPECT},
+        {"until", required_argument, nullptr, O_UNTIL},
         {nullptr, 0, nullptr, 0},
     };
-    bool set_n = false, set_r = false, set_c = false, set_batch = false;
+    bool set_n = false, set_r = false, set_c = false, set_batch = false, set_l = false;
     int ch;
-    while ((ch = getopt_long(argc, argv, "a:c:d:hi:l:n:p:R:r:s:t:w:", longopts, nullptr)) != -1) {
+    while ((ch = getopt_long(argc, argv, "a:c:d:hH:i:l:n:p:R:r:s:t:w:", longopts, nullptr)) != -1) {
         switch (ch) {
         case 'a': opt.host = optarg; break;
         case 'c': opt.concurrency = num_arg(optarg, 1, 10000000, "concurrency"); set_c = true; break;
@@ -77,6 +127,7 @@ void parse_args(int argc, char **argv) {
             const char *why;
             if (!parse_num(optarg, 16, 1 << 20, &opt.request_bytes, &why))
                 usage_error("-l: the request size must be 16 to 1048576 bytes: %s", optarg);
+            set_l = true;
             break;
         }
         case 'n':
@@ -106,6 +157,14 @@ void parse_args(int argc, char **argv) {
         case O_MERGE: merge_mode = true; break;
         case O_HGRM: hgrm_path = optarg; break;
         case O_BATCH: opt.batch_us = num_arg(optarg, 0, 10000, "batch interval"); set_batch = true; break;
+        case 'H':
+            if (nheaders == kMaxHeaders) usage_error("-H: at most %s headers", "64");
+            headers[nheaders++] = optarg;
+            break;
+        case O_HTTP: http_path = optarg; break;
+        case O_SEND: send_arg = optarg; break;
+        case O_EXPECT: expect_arg = optarg; break;
+        case O_UNTIL: until_arg = optarg; break;
         case 'h': usage(stdout); exit(0);
         default: usage(stderr); exit(EXIT_USAGE);
         }
@@ -116,6 +175,7 @@ void parse_args(int argc, char **argv) {
         return;
     }
     if (optind != argc) usage_error("unexpected argument: %s", argv[optind]);
+    check_protocol(set_l);
     if (opt.duration_s) {
         if (set_n || set_r) usage_error("%s: a -d run holds its connections for the duration", "-n and -r");
         if (opt.blocking) usage_error("%s cannot hold connections (-d)", "--blocking");
@@ -280,13 +340,13 @@ int merge(int argc, char **argv) {
     for (int i = optind; i < argc; i++) {
         char *text = slurp(argv[i]);
         char err[160];
-        if (!parse_report(report_line(text), i == optind ? &sum : &one, err, sizeof err))
-            die(EXIT_RUNTIME, "%s: not a cli_flood --json report: %s", argv[i], err);
+        bool parsed = parse_report(report_line(text), i == optind ? &sum : &one, err, sizeof err);
+        free(text);  // read into the report: a refusal below exits without a leak
+        if (!parsed) die(EXIT_RUNTIME, "%s: not a cli_flood --json report: %s", argv[i], err);
         const Field *f = i > optind ? merge_report(&sum, one) : nullptr;
         if (f)
             die(EXIT_RUNTIME, "%s: a %s report cannot be merged with %s ones (%s): merge runs of one "
                 "kind", argv[i], field_text(*f, one), field_text(*f, sum), argv[optind]);
-        free(text);
     }
     print_report(stdout, sum, opt.json);
     write_hgrm(sum);
@@ -303,7 +363,7 @@ int main(int argc, char **argv) {
         die_errno(EXIT_USAGE, "--hgrm %s: cannot write the histogram there", hgrm_path);
     if (merge_mode) return merge(argc, argv);
     preflight();
-    if (!request_init((uint32_t)opt.request_bytes))
+    if (request_bytes ? !request_init_fixed(request_bytes, request_len) : !request_init((uint32_t)opt.request_bytes))
         die_errno(EXIT_RUNTIME, "-l %lld: allocating the request", opt.request_bytes);
     static Report r;
     format_endpoint(opt.target, r.target, sizeof r.target);
@@ -316,5 +376,11 @@ int main(int argc, char **argv) {
     print_report(stdout, r, opt.json);
     write_hgrm(r);
     warn_send_lag(r, r.rate, r.concurrency);
+    // A held HTTP connection the server closed: most often a keep-alive limit.
+    if (r.held && r.protocol == P_HTTP && r.drops[F_CLOSED_EARLY])
+        warn_msg("warning: the server closed %llu held connections (closed_early), most likely at "
+                 "its keep-alive limit: nginx closes one after keepalive_requests (default 1000) "
+                 "requests; raise it above what a connection carries in the run",
+                 (unsigned long long)r.drops[F_CLOSED_EARLY]);
     return report_lost(r) ? EXIT_RUNTIME : 0;
 }

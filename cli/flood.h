@@ -11,7 +11,7 @@
 
 enum Failure {
     F_REFUSED, F_CONNECT_TIMEOUT, F_RESET, F_READ_TIMEOUT, F_CLOSED_EARLY, F_MISMATCH,
-    F_NO_PORTS, F_NO_FDS, F_OTHER, F_INTERRUPTED, F_COUNT
+    F_NO_PORTS, F_NO_FDS, F_OTHER, F_INTERRUPTED, F_HTTP_STATUS, F_COUNT
 };
 extern const char *const kFailureName[F_COUNT];
 // errno of a failed connect, read or write into a failure cause.
@@ -66,6 +66,12 @@ struct Report {
     long long request_bytes = 0;  // -l; -1 when merged reports differ
     uint64_t bytes_sent = 0, bytes_received = 0;
     Histogram send_lag;
+    // --http, --send (flood_proto.h): which protocol ran, its request as text
+    // (bytes outside printable ASCII, %, " and \\ written %HH), and under --http the
+    // complete responses by status class, 2xx to 5xx (all but 2xx failed).
+    int protocol = 0;  // Proto
+    char sent[128] = "";
+    uint64_t http_classes[4] = {};
 };
 
 // -w: at most this many event-loop processes.

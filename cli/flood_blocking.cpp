@@ -19,6 +19,7 @@
 #include "../common/clock.h"
 #include "../common/util.h"
 #include "flood.h"
+#include "flood_proto.h"
 
 namespace {
 
@@ -31,6 +32,7 @@ struct WorkerOut {
     Histogram latency;
     uint64_t succeeded, failed, failures[F_COUNT], connections;
     uint64_t bytes_sent, bytes_received;
+    uint64_t http_classes[4];
 };
 
 void fail(WorkerOut *w, Failure why, uint64_t n) {
@@ -42,13 +44,14 @@ void fail(WorkerOut *w, Failure why, uint64_t n) {
 // socket buffers take whole is written, then its echo read, both blocking; a larger
 // one is sent as the socket takes it while its echo is read, or both sides would
 // wait on full buffers (the servers stop reading past 64 KiB unsent).
-Failure exchange(int fd, int timeout_ms, WorkerOut *w) {
+Failure exchange(int fd, int timeout_ms, WorkerOut *w, bool *closes) {
     static char buf[64 * 1024];
     uint64_t sent_at = mono_ns();
     Request q;
     request_make(sent_at, &q);
-    uint32_t sent = 0, got = 0;
-    while (got < q.len) {
+    uint32_t sent = 0, rx = 0;
+    HttpReply h = {};
+    for (;;) {
         bool moved = false;
         if (sent < q.len) {
             ssize_t n = request_send(fd, q, sent, MSG_DONTWAIT);
@@ -65,8 +68,9 @@ Failure exchange(int fd, int timeout_ms, WorkerOut *w) {
         if (n == 0) return F_CLOSED_EARLY;
         if (n > 0) {
             w->bytes_received += (uint64_t)n;
-            if (got + (uint64_t)n > sent || !request_match(q, got, buf, (size_t)n)) return F_MISMATCH;
-            got += (uint32_t)n;
+            Verdict v = reply_feed(&h, &rx, q, sent, buf, (size_t)n);
+            if (v == V_BAD) return F_MISMATCH;
+            if (v == V_DONE) break;
             continue;
         }
         if (g_stop) return F_INTERRUPTED;
@@ -77,6 +81,12 @@ Failure exchange(int fd, int timeout_ms, WorkerOut *w) {
         int r = poll(&p, 1, timeout_ms);
         if (r == 0) return F_READ_TIMEOUT;
         if (r < 0 && errno != EINTR) return classify(errno, false);
+    }
+    *closes = g_proto == P_HTTP && http_closes(h);
+    if (g_proto == P_HTTP && h.status >= 200 && h.status < 600) w->http_classes[h.status / 100 - 2]++;
+    if (!status_ok(h.status)) {
+        fail(w, F_HTTP_STATUS, 1);  // an answer: the connection carries on
+        return F_COUNT;
     }
     w->latency.add(mono_ns() - sent_at);
     w->succeeded++;
@@ -116,9 +126,14 @@ void worker(const Options &o, Shared *sh, WorkerOut *w, long long conns) {
                                                             __ATOMIC_RELAXED, __ATOMIC_RELAXED)) {
         }
         for (uint64_t k = 0; k < quota; k++) {
-            Failure f = exchange(fd, (int)o.timeout_s * 1000, w);
+            bool closes = false;
+            Failure f = exchange(fd, (int)o.timeout_s * 1000, w, &closes);
             if (f != F_COUNT) {
                 fail(w, f, quota - k);
+                break;
+            }
+            if (closes && k + 1 < quota) {  // the server ends the connection after this reply
+                fail(w, F_CLOSED_EARLY, quota - k - 1);
                 break;
             }
         }
@@ -132,6 +147,7 @@ Report *sum_outs(const WorkerOut *outs, long long n, Report *r) {
     r->latency = Histogram{};
     r->succeeded = r->failed = r->connections = r->bytes_sent = r->bytes_received = 0;
     for (int f = 0; f < F_COUNT; f++) r->failures[f] = 0;
+    for (uint64_t &c : r->http_classes) c = 0;
     for (long long i = 0; i < n; i++) {
         const WorkerOut &w = outs[i];
         r->latency.merge(w.latency);
@@ -141,6 +157,7 @@ Report *sum_outs(const WorkerOut *outs, long long n, Report *r) {
         r->connections += w.connections;
         r->bytes_sent += w.bytes_sent;
         r->bytes_received += w.bytes_received;
+        for (int c = 0; c < 4; c++) r->http_classes[c] += w.http_classes[c];
     }
     return r;
 }
@@ -228,6 +245,8 @@ void run_blocking(const Options &o, Report *r) {
     r->requests = o.requests;
     r->concurrency = n;
     r->request_bytes = o.request_bytes;
+    r->protocol = g_proto;
+    if (g_proto != P_ECHO) sent_text(r->sent, sizeof r->sent);
     r->per_conn = o.per_conn;
     r->peak_open = (uint64_t)sh->peak_open;
     r->requests_per_s = r->wall_s > 0 ? (double)r->succeeded / r->wall_s : 0;

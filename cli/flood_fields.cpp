@@ -4,6 +4,7 @@
 #include <cstring>
 
 #include "flood.h"
+#include "flood_proto.h"
 
 namespace {
 
@@ -97,6 +98,29 @@ void line_units(FILE *out, const Report &) {
             "was sent, send lag from when it could have been sent)\n");
 }
 
+}  // namespace
+
+// Here, with the report that names it, not in flood_proto.cpp: the report's
+// readers (unit_report, fuzz_report) link the table alone.
+const char *const kProtoName[3] = {"echo", "http", "send"};
+
+namespace {
+
+// --http and --send: the protocol, and what each request was.
+uint64_t proto_of(const Report &r) { return (uint64_t)r.protocol; }
+void set_proto(Report &r, uint64_t p) { r.protocol = (int)p; }
+bool not_echo(const Report &r) { return r.protocol != P_ECHO; }
+// --http's figures, or a report read back that has some (as has_held_figures).
+bool http(const Report &r) {
+    for (uint64_t n : r.http_classes)
+        if (n) return true;
+    return r.protocol == P_HTTP;
+}
+const char *const kClassName[] = {"2xx", "3xx", "4xx", "5xx"};
+void line_protocol(FILE *out, const Report &r) {
+    fprintf(out, "  protocol    %s, each request %s\n", kProtoName[r.protocol], r.sent);
+}
+
 bool held(const Report &r) { return r.held; }
 bool rated(const Report &r) { return r.rate != 0; }
 bool failed(const Report &r) { return r.failed != 0; }
@@ -187,6 +211,9 @@ const Field kField[] = {
     {"service_us",       SUMMARY(service),                 M_NONE, 0, has_rate_figures, {90, rated, "service us"}},
     {"service_histogram", FIELD(service),                  M_SUM, 0, has_rate_figures},
     {"histogram",        FIELD(latency),                   M_SUM},
+    {"protocol",         ENUM(kProtoName, proto_of, set_proto), M_REFUSE, 0, nullptr, {15, not_echo, nullptr, line_protocol}},
+    {"sent",             FIELD(sent),                      M_SAME_OR, 0, not_echo},
+    {"http_classes",     COUNTS(http_classes, kClassName), M_SUM, 0, http,          {75, http, "status"}},
     // Not written: what the merge of reports of other kinds refuses.
     {"kind",             TEXT_FIGURE(report_kind),         M_REFUSE, 0, never},
 };

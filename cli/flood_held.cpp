@@ -119,10 +119,16 @@ void held_echoed(int fd, Slot &s, uint64_t now) {
     Report *r = run.rep;
     bool paced = run.opt->rate;
     if (!paced) s.counted = now >= run.w_begin && now < run.w_end;
-    if (s.counted) {
+    if (s.counted && !reply_counted(s)) {
+        fail_requests(F_HTTP_STATUS, 1);
+    } else if (s.counted) {
         r->succeeded++;
         r->latency.add(now - s.due_ns);
         if (paced) r->service.add(now - s.sent_ns);
+    }
+    if (reply_closes(s)) {  // nginx after keepalive_requests: a drop, said so in advance
+        close_slot(fd, F_CLOSED_EARLY, false);
+        return;
     }
     if (paced) {
         s.echoed_ns = now;

@@ -40,6 +40,12 @@ void fail_requests(Failure why, uint64_t n) {
     run.rep->failed += n;
 }
 
+bool reply_counted(const Slot &s) {
+    uint16_t st = s.http.status;
+    if (g_proto == P_HTTP && st >= 200 && st < 600) run.rep->http_classes[st / 100 - 2]++;
+    return g_proto != P_HTTP || status_ok(st);
+}
+
 void close_slot(int fd, Failure why, bool ok) {
     Slot &s = run.slots[fd];
     if (!ok) run.mode->lost(&s, s.idx, s.quota - s.done, why);
@@ -58,6 +64,7 @@ bool send_request(int fd, Slot &s, uint64_t due) {
     request_make(s.sent_ns, &s.req);
     s.tx_off = 0;
     s.rx_off = 0;
+    s.http = HttpReply{};
     s.state = S_WAIT_ECHO;
     run.in_flight++;
     return send_more(fd, s, was == S_CONNECTING);
@@ -135,13 +142,12 @@ void on_readable(int fd, Slot &s, uint32_t e) {
             return;
         }
         run.rep->bytes_received += (uint64_t)n;
-        // More than was sent so far is not an echo, nor are other bytes.
-        if (s.rx_off + (uint64_t)n > s.tx_off || !request_match(s.req, s.rx_off, buf, (size_t)n)) {
+        Verdict v = reply_feed(&s.http, &s.rx_off, s.req, s.tx_off, buf, (size_t)n);
+        if (v == V_BAD) {
             close_slot(fd, F_MISMATCH, false);
             return;
         }
-        s.rx_off += (uint32_t)n;
-        if (s.rx_off < s.req.len) continue;
+        if (v == V_MORE) continue;
         run.in_flight--;
         run.echoes++;
         s.state = S_IDLE;
@@ -235,9 +241,15 @@ void oneshot_connected(int fd, Slot &s, uint32_t e) {
 }
 
 void oneshot_echoed(int fd, Slot &s, uint64_t now) {
-    run.rep->latency.add(now - s.sent_ns);
-    run.rep->succeeded++;
+    // A 404 is an answer, not a broken connection: the next request may still go.
+    if (!reply_counted(s)) {
+        fail_requests(F_HTTP_STATUS, 1);
+    } else {
+        run.rep->latency.add(now - s.sent_ns);
+        run.rep->succeeded++;
+    }
     if (++s.done == s.quota) close_slot(fd, F_OTHER, true);
+    else if (reply_closes(s)) close_slot(fd, F_CLOSED_EARLY, false);
     else send_request(fd, s, 0);
 }
 
@@ -302,6 +314,8 @@ void run_events(const Options &o, Report *r) {
     r->concurrency = o.concurrency;
     r->rate = o.rate;
     r->request_bytes = o.request_bytes;
+    r->protocol = g_proto;
+    if (g_proto != P_ECHO) sent_text(r->sent, sizeof r->sent);
     run.start = run.last_expire = run.last_progress = mono_ns();
     if (held) run_held();
     else run_oneshot();

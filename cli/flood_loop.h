@@ -5,6 +5,7 @@
 #include <cstdint>
 
 #include "flood.h"
+#include "flood_proto.h"
 
 enum State : uint8_t { S_FREE, S_CONNECTING, S_IDLE, S_WAIT_ECHO };
 
@@ -18,8 +19,9 @@ struct Slot {
     uint32_t owed;         // -R: requests due and not yet sent
     bool counted;          // the request in flight falls in the measured window
     State state;
-    uint32_t tx_off, rx_off;  // bytes of req sent, and of its echo checked
+    uint32_t tx_off, rx_off;  // bytes of req sent, and of its echo checked (--send: the frame's state)
     Request req;
+    HttpReply http;        // --http: the response in progress
 };
 
 // What differs between one-shot and held runs, where the mechanics meet it.
@@ -64,6 +66,11 @@ extern Run run;
 constexpr uint64_t kSec = 1000000000u;
 
 void fail_requests(Failure why, uint64_t n);
+// A whole reply came: counts its HTTP status class (--http); whether it succeeded.
+bool reply_counted(const Slot &s);
+// The reply said the server closes the connection after it (HTTP Connection: close):
+// what the connection was still to carry is lost, as closed_early.
+inline bool reply_closes(const Slot &s) { return g_proto == P_HTTP && http_closes(s.http); }
 // The one close path. ok=false fails what the connection still carries.
 void close_slot(int fd, Failure why, bool ok);
 // Opens connection idx (one-shot: carrying quota requests) and gives it a slot;

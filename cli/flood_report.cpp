@@ -10,7 +10,7 @@
 
 const char *const kFailureName[F_COUNT] = {
     "refused", "connect_timeout", "reset", "read_timeout", "closed_early", "mismatch",
-    "no_ports", "no_descriptors", "other", "interrupted",
+    "no_ports", "no_descriptors", "other", "interrupted", "http_status",
 };
 
 Failure classify(int err, bool connecting) {

@@ -34,6 +34,7 @@ namespace {
 char *g_body;        // the pattern, then '\n': the part of every request past its digits
 uint32_t g_body_len;
 uint32_t g_size;     // the request size, or 0
+bool g_fixed;        // request_init_fixed: g_body is the whole request
 
 // The pattern's tail that a request of len bytes ends with: a bare timestamp line
 // ends with the '\n' alone.
@@ -50,6 +51,7 @@ char request_pattern(uint32_t j) {
 
 bool request_init(uint32_t size) {
     g_size = size;
+    g_fixed = false;
     g_body_len = size ? size : 1;
     // 20 bytes of slack before it: tail_of(len) of a bare line reaches back no further.
     static char *base;
@@ -62,7 +64,19 @@ bool request_init(uint32_t size) {
     return true;
 }
 
+bool request_init_fixed(const char *bytes, uint32_t len) {
+    if (!request_init(len)) return false;
+    memcpy(g_body, bytes, len);
+    g_fixed = true;
+    return true;
+}
+
 void request_make(uint64_t ts, Request *q) {
+    if (g_fixed) {
+        q->head_len = 0;
+        q->len = g_size;
+        return;
+    }
     char line[24];
     uint32_t digits = (uint32_t)encode_ts(ts, line) - 1;
     uint32_t keep = g_size && digits > g_size - 1 ? g_size - 1 : digits;

@@ -35,6 +35,9 @@ constexpr uint32_t kMaxRequest = 1u << 20;
 // pattern cannot be allocated.
 bool request_init(uint32_t size);
 void request_make(uint64_t ts, Request *q);
+// Instead of request_init: every request is these len bytes (1 .. kMaxRequest),
+// copied, with no timestamp in them (cli_flood --http, --send).
+bool request_init_fixed(const char *bytes, uint32_t len);
 // The bytes of q from off on (off < q.len), as at most two pieces: the rest of the
 // digits and the rest of the pattern. Returns how many.
 struct iovec;

@@ -5,7 +5,10 @@
 #   man-db: the manual tests; iproute2: the network-namespace test;
 #   util-linux, bsdutils: setpriv, prlimit, script; time: GNU time, for a peak
 #   RSS; clang and libclang-rt-dev: clang++ and its libFuzzer runtime, for the
-#   fuzz targets (test/fuzz/).
+#   fuzz targets (test/fuzz/); nginx-light, redis-server (with redis-tools'
+#   redis-cli) and memcached: the servers cli_flood's --http and --send tests
+#   load (test/suites/cli/nginx.sh, redis.sh, memcached.sh); wrk: not a test's,
+#   the measuring stick README's "Testing your own server" compares against.
 set -u
 need=
 have() { command -v "$1" >/dev/null 2>&1; }
@@ -17,6 +20,10 @@ have ip || need="$need iproute2"
 { have setpriv && have prlimit; } || need="$need util-linux"
 have script || need="$need bsdutils"
 [ -x /usr/bin/time ] || need="$need time"
+have nginx || need="$need nginx-light"
+{ have redis-server && have redis-cli; } || need="$need redis-server"
+have memcached || need="$need memcached"
+have wrk || need="$need wrk"
 have cmake || need="$need cmake"
 have g++ || need="$need g++"
 have clang++ || need="$need clang"

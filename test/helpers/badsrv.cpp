@@ -15,6 +15,15 @@
 //   badsrv skip=OFFSET PORT    echo every byte as it comes but byte OFFSET
 //   badsrv record=FILE PORT    echo every byte as it comes, and append it to FILE
 //   badsrv delay=MS PORT       echo each line MS milliseconds after it arrived
+//   badsrv http=KIND PORT      an HTTP/1.1 server gone wrong, a process per connection;
+//                              to each request (up to its blank line) it answers:
+//     malformed  a status line "HTTP/1.1 2OO OK"
+//     short      Content-Length 10 and a 5-byte body, then a close
+//     chunked    a chunked body in 3-byte writes 1 ms apart (TCP_NODELAY): cut inside
+//                chunk-size lines, chunk data and CRLFs
+//     bighead    header lines without end: 1 MiB of them, then a close
+//     big        a body of 100 MiB (Content-Length), in 64 KiB writes
+//     notfound   404 with a 10-byte body
 //   badsrv drop PORT [EVERY [AFTER_MS]]
 //     echo every line, but close every EVERYth accepted connection (default 10)
 //     AFTER_MS after accepting it (default 300): the first of them with a FIN, the
@@ -63,13 +72,13 @@ int mode_of(const char *arg) {
     snprintf(s, sizeof s, "%.*s", (int)strcspn(arg, "="), arg);
     static const char *const modes[] = {"close", "eof",      "garbage", "extra", "half",
                                         "silent", "noaccept", "drop",    "split", "stray",
-                                        "flip",  "skip",     "record",  "delay"};
-    for (int i = 0; i < 14; i++)
+                                        "flip",  "skip",     "record",  "delay", "http"};
+    for (int i = 0; i < 15; i++)
         if (!strcmp(s, modes[i])) return i;
     return -1;
 }
 enum { M_CLOSE, M_EOF, M_GARBAGE, M_EXTRA, M_HALF, M_SILENT, M_NOACCEPT, M_DROP, M_SPLIT, M_STRAY,
-       M_FLIP, M_SKIP, M_RECORD, M_DELAY };
+       M_FLIP, M_SKIP, M_RECORD, M_DELAY, M_HTTP };
 
 bool write_all(int fd, const char *p, size_t n) {
     while (n) {
@@ -99,6 +108,60 @@ bool pass_through(int mode, Conn &c, int fd, char *buf, ssize_t n, long long arg
     return write_all(fd, buf, (size_t)keep);
 }
 
+// http=KIND: one connection, blocking, until the client closes it.
+void serve_http(int fd, const char *kind) {
+    int one = 1;
+    setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+    fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK);
+    static char big[1 << 16];
+    memset(big, 'b', sizeof big);
+    int seen = 0;  // of "\r\n\r\n": the end of a request
+    for (;;) {
+        char buf[4096];
+        ssize_t n = read(fd, buf, sizeof buf);
+        if (n <= 0) return;
+        for (ssize_t i = 0; i < n; i++) {
+            seen = buf[i] == "\r\n\r\n"[seen] ? seen + 1 : buf[i] == '\r' ? 1 : 0;
+            if (seen < 4) continue;
+            seen = 0;
+            if (!strcmp(kind, "malformed")) {
+                const char r[] = "HTTP/1.1 2OO OK\r\nContent-Length: 3\r\n\r\nok\n";
+                if (!write_all(fd, r, sizeof r - 1)) return;
+            } else if (!strcmp(kind, "short")) {
+                const char r[] = "HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\nshort";
+                write_all(fd, r, sizeof r - 1);
+                return;
+            } else if (!strcmp(kind, "chunked")) {
+                const char r[] = "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n"
+                                 "5\r\nhello\r\n1a;ext=1\r\nabcdefghijklmnopqrstuvwxyz\r\n0\r\n\r\n";
+                for (size_t at = 0; at < sizeof r - 1; at += 3) {
+                    size_t k = sizeof r - 1 - at < 3 ? sizeof r - 1 - at : 3;
+                    if (!write_all(fd, r + at, k)) return;
+                    usleep(1000);
+                }
+            } else if (!strcmp(kind, "bighead")) {
+                const char r[] = "HTTP/1.1 200 OK\r\n";
+                if (!write_all(fd, r, sizeof r - 1)) return;
+                char line[1024];
+                memset(line, 'h', sizeof line);
+                memcpy(line, "X-Pad: ", 7);
+                memcpy(line + sizeof line - 2, "\r\n", 2);
+                for (int k = 0; k < 1024; k++)
+                    if (!write_all(fd, line, sizeof line)) return;
+                return;
+            } else if (!strcmp(kind, "big")) {
+                const char r[] = "HTTP/1.1 200 OK\r\nContent-Length: 104857600\r\n\r\n";
+                if (!write_all(fd, r, sizeof r - 1)) return;
+                for (int k = 0; k < 1600; k++)
+                    if (!write_all(fd, big, sizeof big)) return;
+            } else {
+                const char r[] = "HTTP/1.1 404 Not Found\r\nContent-Length: 10\r\n\r\nnot found\n";
+                if (!write_all(fd, r, sizeof r - 1)) return;
+            }
+        }
+    }
+}
+
 }  // namespace
 
 int main(int argc, char **argv) {
@@ -108,6 +171,7 @@ int main(int argc, char **argv) {
     if (mode < 0 || (mode != M_DROP && argc != 3) || argc > 5 || with_arg != (eq != nullptr)) {
         fprintf(stderr, "usage: badsrv close|eof|garbage|extra|half|silent|noaccept|split|stray port\n"
                         "       badsrv flip=offset|skip=offset|record=file|delay=ms port\n"
+                        "       badsrv http=malformed|short|chunked|bighead|big|notfound port\n"
                         "       badsrv drop port [every [after-ms]]\n");
         return 2;
     }
@@ -120,6 +184,7 @@ int main(int argc, char **argv) {
     long every = argc > 3 ? atol(argv[3]) : 10, after_ms = argc > 4 ? atol(argv[4]) : 300;
     long accepted = 0, dropped = 0;
     signal(SIGPIPE, SIG_IGN);
+    if (mode == M_HTTP) signal(SIGCHLD, SIG_IGN);  // no zombies of the per-connection processes
     rlimit rl;
     if (getrlimit(RLIMIT_NOFILE, &rl) == 0) {
         rl.rlim_cur = rl.rlim_max;
@@ -166,6 +231,15 @@ int main(int argc, char **argv) {
                 if (accept_left > 0 && --accept_left == 0) {
                     close(lfd);  // BADSRV_ACCEPT: the next SYN gets an RST
                     p[0].fd = -1;
+                }
+                if (mode == M_HTTP) {
+                    if (fork() == 0) {
+                        if (p[0].fd >= 0) close(lfd);
+                        serve_http(fd, eq + 1);
+                        _exit(0);
+                    }
+                    close(fd);
+                    continue;
                 }
                 if (mode == M_CLOSE) {
                     // Wait for the request (1 s at most), then close with it unread:
