@@ -222,6 +222,14 @@ int main(int argc, char **argv) {
     // A negative fd is skipped by poll: the noaccept listener is never looked at.
     std::vector<pollfd> p = {{mode == M_NOACCEPT ? -1 : lfd, POLLIN, 0}};
     std::vector<Conn> conns(1);
+    // Closes connection i; the last takes its place (the caller looks at i again).
+    auto close_conn = [&](size_t i) {
+        close(p[i].fd);
+        p[i] = p.back();
+        p.pop_back();
+        conns[i] = conns.back();
+        conns.pop_back();
+    };
     for (;;) {
         bool timed = mode == M_DROP || mode == M_STRAY || mode == M_DELAY;
         if (poll(p.data(), p.size(), timed ? 10 : -1) < 0) continue;
@@ -298,12 +306,7 @@ int main(int argc, char **argv) {
             if (mode == M_FLIP || mode == M_SKIP || mode == M_RECORD) {
                 ssize_t n = read(p[i].fd, big, sizeof big);
                 if (n > 0 && pass_through(mode, c, p[i].fd, big, n, arg, rec)) continue;
-                close(p[i].fd);
-                p[i] = p.back();
-                p.pop_back();
-                conns[i] = conns.back();
-                conns.pop_back();
-                i--;
+                close_conn(i--);
                 continue;
             }
             if (c.echo_at_ms) continue;  // delay: one line at a time
@@ -347,14 +350,7 @@ int main(int argc, char **argv) {
                     if (!c.stray_at_ms) c.stray_at_ms = now_ms() + 50;  // once idle again
                 }
             }
-            if (drop) {
-                close(p[i].fd);
-                p[i] = p.back();
-                p.pop_back();
-                conns[i] = conns.back();
-                conns.pop_back();
-                i--;
-            }
+            if (drop) close_conn(i--);
         }
     }
 }
