@@ -97,3 +97,28 @@ need_tools() {
             { echo "$_tool: $_c is needed (apt-get install $_c)" >&2; exit 1; }
     done
 }
+
+# write_nginx_conf DIR PORT WORKERS CONNECTIONS HTTP SERVER: DIR/nginx.conf for
+# WORKERS workers on 127.0.0.1:PORT, WORKER_CONNECTIONS each, with the lines HTTP
+# in its http block and SERVER in its server block. Everything nginx writes
+# stays in DIR (nginx -p DIR -c DIR/nginx.conf -g 'daemon off;').
+write_nginx_conf() {
+    mkdir -p "$1/logs" "$1/tmp"
+    cat >"$1/nginx.conf" <<CONF
+worker_processes $3;
+worker_rlimit_nofile 20000;
+error_log $1/logs/error.log;
+pid $1/nginx.pid;
+events { worker_connections $4; }
+http {
+    access_log off;
+    $5
+    client_body_temp_path $1/tmp; proxy_temp_path $1/tmp; fastcgi_temp_path $1/tmp;
+    uwsgi_temp_path $1/tmp; scgi_temp_path $1/tmp;
+    server {
+        listen 127.0.0.1:$2;
+        $6
+    }
+}
+CONF
+}

@@ -22,23 +22,7 @@ start_real() {
 # nginx_conf [LINES]: $T/ng/nginx.conf for one worker on 127.0.0.1:$PORT, with LINES
 # in its server block; @PORT@ as start_real. Everything it writes stays in $T/ng.
 nginx_conf() {
-    mkdir -p "$T/ng/logs" "$T/ng/tmp"
-    cat >"$T/ng/nginx.conf" <<CONF
-worker_processes ${NGINX_WORKERS:-1};
-worker_rlimit_nofile 20000;
-error_log $T/ng/logs/error.log;
-pid $T/ng/nginx.pid;
-events { worker_connections 10000; }
-http {
-    access_log off;
-    client_body_temp_path $T/ng/tmp; proxy_temp_path $T/ng/tmp; fastcgi_temp_path $T/ng/tmp;
-    uwsgi_temp_path $T/ng/tmp; scgi_temp_path $T/ng/tmp;
-    server {
-        listen 127.0.0.1:@PORT@;
-        $1
-    }
-}
-CONF
+    write_nginx_conf "$T/ng" @PORT@ "${NGINX_WORKERS:-1}" 10000 "" "${1:-}"
 }
 
 # start_nginx: nginx with $T/ng/nginx.conf; PORT is chosen first, written in.

@@ -77,10 +77,8 @@ for what in "$@"; do
     case $what in
     nginx)
         port=$(free_port)
-        mkdir -p "$W/ng/logs" "$W/ng/tmp"
-        # keepalive_requests high: at 1000 (the default) both tools would reconnect
-        # (cli_flood counts it as drops) and measure connects, not requests.
-        cat >"$W/ng/nginx.conf" <<CONF
+        write_nginx_conf "$W/ng" "$port" 1 20000 'keepalive_requests 1000000000;' \
+            'location / { return 200 "ok\n"; }'
 worker_processes 1;
 worker_rlimit_nofile 20000;
 error_log $W/ng/logs/error.log;
