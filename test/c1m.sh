@@ -3,7 +3,12 @@
 # costs. Server `SERVER -w 64` on CPU 0, `cli_flood -w 64` from 60 loopback sources
 # on CPU 1, at 40,000 connections/s, held 30 s at 20,000 requests/s.
 #
-#   sh test/c1m.sh [-c connections] [-s server] [-o results/c1m.json]
+#   sh test/c1m.sh [-c connections] [-s server] [-o results/c1m.json] [-w workers]
+#                  [-b batch-us]
+#
+# -w sets the worker processes of both sides (default 64; RLIMIT_NOFILE 20,000
+# each means a million needs at least 51, and SO_REUSEPORT's hash spreads them
+# unevenly, so 52); -b is cli_flood's --batch (default its own, 1000 us).
 #
 # Needs about 10 GiB (5 KB of kernel memory per socket, two sockets a connection):
 # it exits 77, saying so, with less than 14 GiB available. Memory is read from
@@ -13,16 +18,18 @@
 # Writes the JSON summary and prints a Markdown table row.
 set -u
 cd "$(dirname "$0")/.."
-CONNS=1000000 SERVER=./srv_epoll OUT=results/c1m.json
-while getopts c:s:o: ch; do
+CONNS=1000000 SERVER=./srv_epoll OUT=results/c1m.json WORKERS=64 BATCH=
+while getopts c:s:o:w:b: ch; do
     case $ch in
     c) CONNS=$OPTARG ;;
     s) SERVER=$OPTARG ;;
     o) OUT=$OPTARG ;;
-    *) echo "usage: sh test/c1m.sh [-c connections] [-s server] [-o file]" >&2; exit 2 ;;
+    w) WORKERS=$OPTARG ;;
+    b) BATCH=$OPTARG ;;
+    *) echo "usage: sh test/c1m.sh [-c connections] [-s server] [-o file] [-w workers] [-b batch-us]" >&2; exit 2 ;;
     esac
 done
-WORKERS=64 RATE=20000 HOLD=30 CRATE=40000 SOURCES=127.0.0.2-127.0.0.61
+RATE=20000 HOLD=30 CRATE=40000 SOURCES=127.0.0.2-127.0.0.61
 avail=$(awk '/^MemAvailable:/ { print $2 }' /proc/meminfo)
 need=$((CONNS * 14 / 1000))  # KiB: 14 GiB for a million
 if [ "$avail" -lt "$need" ]; then
@@ -30,7 +37,7 @@ if [ "$avail" -lt "$need" ]; then
     exit 77
 fi
 hard=$(ulimit -Hn)
-[ "$hard" -ge 20000 ] || { echo "c1m: SKIP: RLIMIT_NOFILE hard limit $hard, 64 workers need 20000 each" >&2; exit 77; }
+[ "$hard" -ge 20000 ] || { echo "c1m: SKIP: RLIMIT_NOFILE hard limit $hard, $WORKERS workers need 20000 each" >&2; exit 77; }
 [ -x "$SERVER" ] && [ -x ./cli_flood ] || { echo "c1m: build first: make" >&2; exit 1; }
 T=$(mktemp -d "${TMPDIR:-/tmp}/c10k-c1m.XXXXXX")
 SRV_PID= CLI_PID=
@@ -64,7 +71,7 @@ done
 [ -n "$PORT" ] || { echo "c1m: server did not start: $(cat "$T/srv.err")" >&2; exit 1; }
 t0=$(date +%s.%N)
 taskset -c 1 ./cli_flood -p "$PORT" -w $WORKERS -s $SOURCES -c "$CONNS" --connect-rate $CRATE \
-    -d $HOLD -R $RATE -t 30 --json >"$T/report.json" 2>"$T/cli.err" &
+    -d $HOLD -R $RATE -t 30 ${BATCH:+--batch $BATCH} --json >"$T/report.json" 2>"$T/cli.err" &
 CLI_PID=$!
 # Once a second: time, established sockets, kernel KiB, server CPU ns; the PSS
 # sums (128 smaps reads) only every fifth second.
@@ -102,7 +109,8 @@ overflows=$(awk '{ s += $2 } END { print s + 0 }' "$T/nstat")
 name=$(basename "$SERVER")
 jq -c --arg server "$name" --argjson kernel "$kernel_b" --argjson srv "$srv_b" \
     --argjson cli "$cli_b" --argjson cpu "$cpu_us" --argjson rc "$rc" --argjson ovf "$overflows" \
-    '{server: $server, exit_status: $rc, connections: .concurrency, peak_open, connect_failed,
+    --argjson workers "$WORKERS" --arg batch "${BATCH:-default}" \
+    '{server: $server, workers: $workers, batch_us: $batch, exit_status: $rc, connections: .concurrency, peak_open, connect_failed,
       dropped, failed, succeeded, connect_s, connect_rate_per_s: (.connections / .connect_s | floor),
       latency_p50_us: .latency_us.p50, latency_p99_us: .latency_us.p99,
       server_cpu_us_per_request: $cpu, kernel_bytes_per_connection: $kernel,
