@@ -1,17 +1,15 @@
 // cli_flood: load generator for the timestamp echo servers.
 //
 // main() is getopt, a pre-flight check of the machine against what was asked,
-// then one of three runners: the event loop (flood_loop.cpp: one-shot requests, or
-// held connections with -d, paced with -R), blocking worker processes
-// (flood_blocking.cpp), or the merge of saved JSON reports (flood_report.cpp).
+// then one of the runners: the event loop (flood_loop.cpp: one-shot requests, or
+// held connections with -d, paced with -R), in one process or in -w of them
+// (flood_workers.cpp), blocking worker processes (flood_blocking.cpp), or the
+// merge of saved JSON reports (flood_report.cpp).
 #include <cstdlib>
 #include <cstring>
 #include <getopt.h>
 #include <cerrno>
-#include <csignal>
-#include <poll.h>
 #include <sys/resource.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include "../common/clock.h"
@@ -100,7 +98,7 @@ void parse_args(int argc, char **argv) {
             break;
         }
         case 't': opt.timeout_s = num_arg(optarg, 1, 3600, "timeout"); break;
-        case 'w': opt.workers = num_arg(optarg, 1, 1000, "number of workers"); break;
+        case 'w': opt.workers = num_arg(optarg, 1, kMaxWorkers, "number of workers"); break;
         case O_JSON: opt.json = true; break;
         case O_CONNECT_RATE: opt.connect_rate = num_arg(optarg, 1, 10000000, "connect rate"); break;
         case O_WARMUP: opt.warmup_s = num_arg(optarg, 0, 86400, "warm-up"); break;
@@ -225,11 +223,25 @@ void preflight() {
                "60 s, but only %ld ports: expect no_ports failures; use -r or -d to reuse "
                "connections, or sysctl -w net.ipv4.tcp_tw_reuse=1", total, ports);
     long somaxconn = proc_number("/proc/sys/net/core/somaxconn", nullptr, 0);
-    long long burst = opt.connect_rate && opt.connect_rate < at_once ? opt.connect_rate : at_once;
-    if (loopback_target() && somaxconn > 0 && burst > somaxconn && !opt.blocking)
-        warn_msg("warning: %lld connections at once can overflow the server's listen queue "
-               "(net.core.somaxconn %ld): dropped SYNs are retried after 1 s; use --connect-rate "
-               "or raise it (sysctl -w net.core.somaxconn=%lld)", burst, somaxconn, burst);
+    long long burst = opt.duration_s ? connect_burst(opt) : at_once;
+    if (loopback_target() && somaxconn > 0 && burst > somaxconn && !opt.blocking) {
+        if (!opt.connect_rate)
+            warn_msg("warning: %lld connections at once can overflow the server's listen queue "
+                   "(net.core.somaxconn %ld): dropped SYNs are retried after 1 s; use --connect-rate "
+                   "or raise it (sysctl -w net.core.somaxconn=%lld)", burst, somaxconn, burst);
+        else {
+            // ramp() spreads the connections evenly: only those due together count.
+            char procs[48] = "", lower[64] = "";
+            if (opt.workers > 1) snprintf(procs, sizeof procs, ", over %lld processes", opt.workers);
+            if (long long most = somaxconn / opt.workers * opt.workers * 1000)
+                snprintf(lower, sizeof lower, "lower --connect-rate to %lld or ", most);
+            warn_msg("warning: --connect-rate %lld opens up to %lld connections at once (those due "
+                   "in a 1 ms loop turn%s), more than the server's listen queue holds "
+                   "(net.core.somaxconn %ld): dropped SYNs are retried after 1 s; %sraise it "
+                   "(sysctl -w net.core.somaxconn=%lld)", opt.connect_rate, burst, procs,
+                   somaxconn, lower, burst);
+        }
+    }
     long file_max = proc_number("/proc/sys/fs/file-nr", nullptr, 2), file_used = proc_number("/proc/sys/fs/file-nr", nullptr, 0);
     if (file_max > 0 && file_used >= 0 && file_max - file_used < 2 * at_once)
         warn_msg("warning: %ld descriptors left system-wide (fs.file-max %ld) for %lld "
@@ -263,13 +275,6 @@ void write_hgrm(const Report &r) {
     hgrm_file = nullptr;
 }
 
-// What a report measures: one-shot requests, or held connections in a closed or an
-// open loop (latency from the send, or from the due time). Counts of different
-// kinds do not add up to anything: a one-shot connection is not one held.
-const char *report_kind(const Report &r) {
-    return !r.held ? "one-shot" : r.rate ? "held open-loop (-R)" : "held closed-loop";
-}
-
 int merge(int argc, char **argv) {
     static Report sum, one;  // 60 KiB of histograms each: not on the stack
     for (int i = optind; i < argc; i++) {
@@ -277,83 +282,15 @@ int merge(int argc, char **argv) {
         char err[160];
         if (!parse_report(report_line(text), i == optind ? &sum : &one, err, sizeof err))
             die(EXIT_RUNTIME, "%s: not a cli_flood --json report: %s", argv[i], err);
-        if (i > optind && strcmp(report_kind(one), report_kind(sum)) != 0)
+        const Field *f = i > optind ? merge_report(&sum, one) : nullptr;
+        if (f)
             die(EXIT_RUNTIME, "%s: a %s report cannot be merged with %s ones (%s): merge runs of one "
-                "kind", argv[i], report_kind(one), report_kind(sum), argv[optind]);
-        if (i > optind) merge_report(&sum, one);
+                "kind", argv[i], field_text(*f, one), field_text(*f, sum), argv[optind]);
         free(text);
     }
     print_report(stdout, sum, opt.json);
     write_hgrm(sum);
     return report_lost(sum) ? EXIT_RUNTIME : 0;
-}
-
-// -w: one event loop per process, each with its share of the connections, requests
-// and rate; each writes its JSON report to a pipe and the reports are merged.
-void run_flood_workers(Report *r) {
-    int n = (int)opt.workers;
-    pid_t pids[1000];
-    int fds[1000];
-    sigset_t wait_mask;
-    setup_signals(&wait_mask);
-    for (int i = 0; i < n; i++) {
-        int p[2];
-        if (pipe(p) != 0) die_errno(EXIT_RUNTIME, "pipe");
-        pids[i] = fork();
-        if (pids[i] < 0) die_errno(EXIT_RUNTIME, "fork worker %d of %d", i, n);
-        if (pids[i] == 0) {
-            close(p[0]);
-            for (int j = 0; j < i; j++) close(fds[j]);
-            Options o = opt;
-            auto share = [&](long long v) { return v / n + (i < v % n ? 1 : 0); };
-            o.concurrency = share(opt.concurrency);
-            if (!opt.duration_s) o.requests = share(opt.requests);
-            if (opt.rate) o.rate = share(opt.rate) ? share(opt.rate) : 1;
-            if (opt.connect_rate) o.connect_rate = share(opt.connect_rate) ? share(opt.connect_rate) : 1;
-            o.workers = 1;
-            o.worker_index = i;
-            o.worker_count = n;
-            o.progress = false;
-            static Report wr;
-            snprintf(wr.target, sizeof wr.target, "%s", r->target);
-            interval_begin(o, mono_ns());
-            run_events(o, &wr);
-            interval_end(wr, mono_ns());
-            FILE *f = fdopen(p[1], "w");
-            print_report(f, wr, true);
-            _exit(fclose(f) == 0 ? 0 : EXIT_RUNTIME);
-        }
-        close(p[1]);
-        fds[i] = p[0];
-    }
-    static Report one;
-    static char buf[1 << 20];
-    for (int i = 0; i < n; i++) {
-        size_t len = 0;
-        for (;;) {
-            pollfd pf = {fds[i], POLLIN, 0};
-            if (ppoll(&pf, 1, nullptr, &wait_mask) < 0) {
-                if (errno != EINTR) die_errno(EXIT_RUNTIME, "poll");
-                if (g_stop) {  // forward a stop aimed at this process alone
-                    for (int j = 0; j < n; j++) kill(pids[j], SIGTERM);
-                    g_stop = 0;
-                }
-                continue;
-            }
-            ssize_t got = read(fds[i], buf + len, sizeof buf - 1 - len);
-            if (got <= 0) break;
-            len += (size_t)got;
-        }
-        buf[len] = '\0';
-        close(fds[i]);
-        int status;
-        waitpid(pids[i], &status, 0);
-        char err[160];
-        if (!parse_report(buf, i == 0 ? r : &one, err, sizeof err))
-            die(EXIT_RUNTIME, "worker %d (pid %d) gave no report (%s; exit status %d)", i,
-                (int)pids[i], err, WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status));
-        if (i > 0) merge_report(r, one);
-    }
 }
 
 }  // namespace
@@ -373,7 +310,7 @@ int main(int argc, char **argv) {
     // With -w the workers write the interval records, each its own.
     if (opt.workers == 1) interval_begin(opt, mono_ns());
     if (opt.blocking) run_blocking(opt, &r);
-    else if (opt.workers > 1) run_flood_workers(&r);
+    else if (opt.workers > 1) run_workers(opt, &r);
     else run_events(opt, &r);
     interval_end(r, mono_ns());
     print_report(stdout, r, opt.json);

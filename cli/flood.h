@@ -68,9 +68,24 @@ struct Report {
     Histogram send_lag;
 };
 
-// Run the event loop (one-shot or -d) or the blocking workers and fill r.
+// -w: at most this many event-loop processes.
+constexpr int kMaxWorkers = 1000;
+
+// Run the event loop (one-shot or -d), in this process or in o.workers of them,
+// or the blocking workers, and fill r.
 void run_events(const Options &o, Report *r);
+void run_workers(const Options &o, Report *r);
 void run_blocking(const Options &o, Report *r);
+
+// Held runs open at most this many connections a loop turn, then read events: a
+// client that opened faster than it read would time out connections the kernel
+// had long established, and call its own lag a server's failure.
+constexpr int kOpensPerTurn = 256;
+// The most connections a held run opens at once, over all -w processes: without
+// --connect-rate all of -c; with it (ramp() in flood_held.cpp spreads them evenly)
+// those due in a loop turn of 1 ms (the timeouts of kernels before 5.11, or a busy
+// turn), up to kOpensPerTurn a process. What a listen queue must hold.
+long long connect_burst(const Options &o);
 
 // Sends request q from byte off on (common/clock.h has its format); send(2)'s result.
 ssize_t request_send(int fd, const Request &q, uint32_t off, int flags);
@@ -99,6 +114,58 @@ void interval_end(const Report &final_report, uint64_t now);
 // with -i --json the last line, the report.
 const char *report_line(const char *text);
 
+// The report's fields as a table (kField, flood_report.cpp): each row gives a
+// field's JSON key, where its value lives, how reports merge it and where it
+// prints in the text report. print_report, parse_report and merge_report read the
+// table and nothing else, so a field added to it is written, read and merged.
+enum FieldKind {
+    // A member of Report, its kind deduced from its type (FIELD in flood_report.cpp).
+    K_U64, K_I64, K_INT, K_REAL, K_TEXT,
+    K_COUNTS,     // uint64_t[n], a JSON object of a count per name
+    K_HISTOGRAM,  // the whole histogram, buckets and totals
+    K_ENUM,       // one of a list of names, kept in Report as its own members (get, set)
+    // Written, never read: computed from other fields.
+    K_SUMMARY,    // a histogram's percentiles
+    K_FIGURE, K_REAL_FIGURE, K_TEXT_FIGURE,
+};
+enum MergeRule {
+    M_NONE,     // computed from the others: nothing to merge
+    M_SUM,      // counts, rates and histograms add up
+    M_MAX,      // times: the longest
+    M_SAME_OR,  // kept if equal, else the row's mark (a text field gets "...")
+    M_REFUSE,   // kept if equal, else the reports do not merge
+};
+struct Field {
+    const char *key = nullptr;  // "a.b": b in an object a (one level)
+    FieldKind kind = K_U64;
+    void *(*at)(Report &) = nullptr;  // the member; null for K_ENUM and figures
+    size_t size = 0;            // the member's size
+    int digits = 0;             // K_REAL, K_REAL_FIGURE: decimals in JSON
+    const char *const *names = nullptr;  // K_COUNTS, K_ENUM: a name per value
+    int n = 0;                  // how many
+    uint64_t (*figure)(const Report &) = nullptr;        // K_FIGURE; K_ENUM: get
+    double (*real_figure)(const Report &) = nullptr;     // K_REAL_FIGURE
+    const char *(*text_figure)(const Report &) = nullptr;  // K_TEXT_FIGURE
+    void (*set)(Report &, uint64_t) = nullptr;           // K_ENUM
+    MergeRule merge = M_NONE;
+    long long mark = 0;         // M_SAME_OR: the value when the reports differ
+    bool (*json_if)(const Report &) = nullptr;  // in the JSON only if it holds; null: always
+    struct Text {
+        int at = 0;             // its line's place in the text report; 0: not printed
+        bool (*when)(const Report &) = nullptr;  // null: always
+        const char *label = nullptr;  // "  label       value", the value as its kind prints
+        void (*line)(FILE *, const Report &) = nullptr;  // or a line of its own, of several fields
+    } text = {};
+    const void *in(const Report &r) const { return at(const_cast<Report &>(r)); }
+};
+extern const Field kField[];
+extern const int kFields;
+constexpr int kMaxFields = 64;  // parse_report's room
+// A text field's value, or a figure's: what a refusal to merge names.
+const char *field_text(const Field &f, const Report &r);
+
 // Adds b to a, as if both runs had been one run from several machines at once:
-// counts and rates add up, times take the longest, histograms merge.
-void merge_report(Report *a, const Report &b);
+// counts and rates add up, times take the longest, histograms merge. Reports of
+// different kinds (a field of M_REFUSE differs) do not add up: a is left as it
+// was and the field returned; null when merged.
+const Field *merge_report(Report *a, const Report &b);

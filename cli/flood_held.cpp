@@ -21,11 +21,6 @@
 
 namespace {
 
-// Held runs open at most this many connections a loop turn, then read events: a
-// client that opened faster than it read would time out connections the kernel
-// had long established, and call its own lag a server's failure.
-constexpr int kOpensPerTurn = 256;
-
 // Request k is due at k/RATE, rounded up to the --batch grid: the loop wakes once a
 // batch, not once a request (on a VM a wakeup costs more than the request), and the
 // number due by any grid point stays RATE times its time. Latency counts from the
@@ -188,6 +183,20 @@ uint64_t ramp(uint64_t now, uint64_t wake) {
     }
     return wake;
 }
+
+}  // namespace
+
+long long connect_burst(const Options &o) {
+    if (!o.connect_rate) return o.concurrency;
+    auto share = [&](long long v) { return (v + o.workers - 1) / o.workers; };  // the largest
+    long long per_turn = (share(o.connect_rate) + 999) / 1000;  // due within 1 ms
+    if (per_turn > kOpensPerTurn) per_turn = kOpensPerTurn;
+    if (per_turn > share(o.concurrency)) per_turn = share(o.concurrency);
+    long long burst = per_turn * o.workers;
+    return burst < o.concurrency ? burst : o.concurrency;
+}
+
+namespace {
 
 // Fills in the report once the loop has ended at `end`.
 void finish(uint64_t end) {

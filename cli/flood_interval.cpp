@@ -35,9 +35,9 @@ void record(const Report &r, uint64_t now) {
         if (g_opt->worker_count > 1) snprintf(worker, sizeof worker, "\"worker\":%d,", g_opt->worker_index);
         printf("{\"type\":\"interval\",%s\"t_s\":%.3f,\"interval_s\":%.3f,\"completed\":%llu,"
                "\"failed\":%llu,\"requests_per_s\":%.1f,\"latency_us\":{\"p50\":%.1f,"
-               "\"p99\":%.1f,\"max\":%.1f}}\n", worker, t, span, (unsigned long long)done,
-               (unsigned long long)failed, rate, us(got.quantile(0.5)), us(got.quantile(0.99)),
-               us(got.max()));
+               "\"p99\":%.1f,\"p999\":%.1f,\"max\":%.1f}}\n", worker, t, span,
+               (unsigned long long)done, (unsigned long long)failed, rate, us(got.quantile(0.5)),
+               us(got.quantile(0.99)), us(got.quantile(0.999)), us(got.max()));
     } else {
         if (g_opt->worker_count > 1) snprintf(worker, sizeof worker, "  worker %d", g_opt->worker_index);
         printf("interval %8.3f s%s  completed %llu  failed %llu  rate %.0f/s  p50 %.1f  p99 %.1f"

@@ -13,12 +13,14 @@
 namespace {
 
 struct Num {
-    uint64_t u;
+    uint64_t u;     // 0 below zero
+    long long i;    // the signed fields' (request_bytes -1: mixed sizes)
     double d;
 };
 
-struct Saved {  // a histogram as read: buckets first, totals whenever they come
-    Histogram h;
+// A histogram's totals as read: they come before or after its buckets, which go
+// straight into the report's histogram (restore() puts the totals in at the end).
+struct Totals {
     uint64_t count = 0, min = 0, max = 0, sum = 0;
 };
 
@@ -27,7 +29,7 @@ struct Reader {
     const char *start;
     char err[128];
     Report *r;
-    Saved *lat, *svc, *lag;
+    Totals *totals;  // a row of kField each
 
     bool fail(const char *what) {
         if (!err[0]) snprintf(err, sizeof err, "%s at offset %ld", what, (long)(p - start));
@@ -60,15 +62,15 @@ struct Reader {
             return q;
         };
         const char *q = p + (*p == '-');
-        bool integer = *p != '-';
+        bool whole = true, integer = *p != '-';
         q = *q == '0' ? q + 1 : digits(q);
         if (!q) return fail("expected a value");
         if (*q == '.') {
-            integer = false;
+            whole = integer = false;
             if (!(q = digits(q + 1))) return fail("expected digits after '.'");
         }
         if (*q == 'e' || *q == 'E') {
-            integer = false;
+            whole = integer = false;
             q++;
             if (*q == '+' || *q == '-') q++;
             if (!(q = digits(q))) return fail("expected digits in the exponent");
@@ -82,6 +84,9 @@ struct Reader {
         if (errno == ERANGE || !(v->d < 18446744073709551616.0))
             return fail("number out of range");
         if (!integer) v->u = v->d < 0 ? 0 : (uint64_t)v->d;
+        if (*p != '-') v->i = v->u > (uint64_t)LLONG_MAX ? LLONG_MAX : (long long)v->u;
+        else if (whole) v->i = strtoll(p, nullptr, 10);  // exact; LLONG_MIN at most
+        else v->i = v->d > -9.2e18 ? (long long)v->d : LLONG_MIN;
         p = q;
         return true;
     }
@@ -89,69 +94,49 @@ struct Reader {
     void scalar(const char *path, const Num *v, int n, const char *s);
 };
 
+// Puts the value at path into the field of kField whose key it is: a scalar of the
+// field's kind, or a count or histogram entry under its key. Values of another
+// kind, and keys of no field (figures such as "latency_us.p50"), are left out.
 void Reader::scalar(const char *path, const Num *v, int n, const char *s) {
-    Report &R = *r;
-    if (s) {
-        if (!strcmp(path, "target")) snprintf(R.target, sizeof R.target, "%s", s);
-        if (!strcmp(path, "mode")) {
-            R.held = !strcmp(s, "held");
-            R.blocking = !strcmp(s, "blocking");
+    for (int i = 0; i < kFields; i++) {
+        const Field &f = kField[i];
+        size_t len = strlen(f.key);
+        if (strncmp(path, f.key, len) != 0 || (path[len] && path[len] != '.')) continue;
+        const char *sub = path[len] ? path + len + 1 : nullptr;  // "reset" of "failures.reset"
+        bool grouped = f.kind == K_COUNTS || f.kind == K_HISTOGRAM;  // an object of entries
+        if (grouped != (sub != nullptr)) continue;
+        void *at = f.at ? f.at(*r) : nullptr;
+        if (s) {
+            if (f.kind == K_TEXT) snprintf((char *)at, f.size, "%s", s);
+            if (f.kind != K_ENUM) return;
+            uint64_t m = 0;  // a name it does not know: the first
+            for (int k = 0; k < f.n; k++)
+                if (!strcmp(s, f.names[k])) m = (uint64_t)k;
+            f.set(*r, m);
+            return;
+        }
+        Totals &t = totals[i];
+        switch (f.kind) {
+        case K_U64: if (n == 1) *(uint64_t *)at = v[0].u; break;
+        case K_I64: if (n == 1) *(long long *)at = v[0].i; break;
+        case K_INT: if (n == 1) *(int *)at = v[0].i > INT_MAX ? INT_MAX : v[0].i < INT_MIN ? INT_MIN : (int)v[0].i; break;
+        case K_REAL: if (n == 1) *(double *)at = v[0].d; break;
+        case K_COUNTS:
+            for (int k = 0; k < f.n; k++)
+                if (n == 1 && !strcmp(sub, f.names[k])) ((uint64_t *)at)[k] = v[0].u;
+            break;
+        case K_HISTOGRAM:
+            if (!strcmp(sub, "buckets") && n == 2)
+                ((Histogram *)at)->add_bucket(Histogram::index_of(v[0].u), v[1].u, UINT64_MAX, 0, 0);
+            else if (!strcmp(sub, "count")) t.count = v[0].u;
+            else if (!strcmp(sub, "min")) t.min = v[0].u;
+            else if (!strcmp(sub, "max")) t.max = v[0].u;
+            else if (!strcmp(sub, "sum")) t.sum = v[0].u;
+            break;
+        default: break;  // written, never read
         }
         return;
     }
-    struct { const char *prefix; uint64_t *counts; } causes[] = {
-        {"failures.", R.failures},
-        {"connection_failures.connect.", R.connect_failures},
-        {"connection_failures.dropped.", R.drops},
-    };
-    for (auto &c : causes) {
-        size_t len = strlen(c.prefix);
-        if (strncmp(path, c.prefix, len) != 0) continue;
-        for (int i = 0; i < F_COUNT; i++)
-            if (n == 1 && !strcmp(path + len, kFailureName[i])) c.counts[i] = v[0].u;
-        return;
-    }
-    Saved *h = !strncmp(path, "histogram.", 10) ? lat
-             : !strncmp(path, "service_histogram.", 18) ? svc
-             : !strncmp(path, "send_lag_histogram.", 19) ? lag : nullptr;
-    if (h) {
-        const char *k = strchr(path, '.') + 1;
-        if (!strcmp(k, "buckets") && n == 2) h->h.add_bucket(Histogram::index_of(v[0].u), v[1].u, 0, 0, 0);
-        else if (!strcmp(k, "count")) h->count = v[0].u;
-        else if (!strcmp(k, "min")) h->min = v[0].u;
-        else if (!strcmp(k, "max")) h->max = v[0].u;
-        else if (!strcmp(k, "sum")) h->sum = v[0].u;
-        return;
-    }
-    if (n != 1) return;
-    struct { const char *key; uint64_t *u; long long *ll; double *d; } fields[] = {
-        {"requests", nullptr, &R.requests, nullptr},
-        {"succeeded", &R.succeeded, nullptr, nullptr},
-        {"failed", &R.failed, nullptr, nullptr},
-        {"requests_per_s", nullptr, nullptr, &R.requests_per_s},
-        {"connections_per_s", nullptr, nullptr, &R.connections_per_s},
-        {"wall_s", nullptr, nullptr, &R.wall_s},
-        {"peak_open", &R.peak_open, nullptr, nullptr},
-        {"connections", &R.connections, nullptr, nullptr},
-        {"concurrency", nullptr, &R.concurrency, nullptr},
-        {"per_connection", nullptr, &R.per_conn, nullptr},
-        {"duration_s", nullptr, nullptr, &R.duration_s},
-        {"warmup_s", nullptr, nullptr, &R.warmup_s},
-        {"connect_s", nullptr, nullptr, &R.connect_s},
-        {"connect_failed", &R.connect_failed, nullptr, nullptr},
-        {"dropped", &R.dropped, nullptr, nullptr},
-        {"rate", nullptr, &R.rate, nullptr},
-        {"request_bytes", nullptr, &R.request_bytes, nullptr},
-        {"bytes_sent", &R.bytes_sent, nullptr, nullptr},
-        {"bytes_received", &R.bytes_received, nullptr, nullptr},
-    };
-    for (auto &f : fields) {
-        if (strcmp(path, f.key) != 0) continue;
-        if (f.u) *f.u = v[0].u;
-        if (f.ll) *f.ll = v[0].u > (uint64_t)LLONG_MAX ? LLONG_MAX : (long long)v[0].u;
-        if (f.d) *f.d = v[0].d;
-    }
-    if (!strcmp(path, "reports")) R.reports = v[0].u > INT_MAX ? INT_MAX : (int)v[0].u;
 }
 
 bool Reader::value(const char *path, int depth) {
@@ -209,12 +194,15 @@ bool Reader::value(const char *path, int depth) {
     return true;
 }
 
-// Rebuilds a histogram from its buckets; min, max and sum go in once.
-void restore(Histogram *out, const Saved &s) {
+// Puts a histogram's totals in with its first bucket, min, max and sum once.
+void restore(Histogram *h, const Totals &t) {
+    static Histogram buckets;  // 30 KiB: not on the stack
+    buckets = *h;
+    *h = Histogram{};
     bool first = true;
     for (int i = 0; i < Histogram::kBuckets; i++) {
-        if (!s.h.bucket(i)) continue;
-        out->add_bucket(i, s.h.bucket(i), s.min, s.max, first ? s.sum : 0);
+        if (!buckets.bucket(i)) continue;
+        h->add_bucket(i, buckets.bucket(i), t.min, t.max, first ? t.sum : 0);
         first = false;
     }
 }
@@ -223,22 +211,24 @@ void restore(Histogram *out, const Saved &s) {
 
 bool parse_report(const char *text, Report *out, char *err, size_t errlen) {
     // Read into one's own copy: *out changes only when the whole text is good.
-    static Saved lat, svc, lag;  // 30 KiB each: not on the stack
-    static Report got;
-    Report *r = &got;
-    lat = Saved{};
-    svc = Saved{};
-    lag = Saved{};
+    static Report got;  // 90 KiB of histograms: not on the stack
+    Totals totals[kMaxFields];
     got = Report{};
-    Reader rd{text, text, "", r, &lat, &svc, &lag};
+    Report *r = &got;
+    Reader rd{text, text, "", r, totals};
     bool ok = rd.value("", 0);
     if (ok) {
         rd.ws();
         if (*rd.p) ok = rd.fail("trailing bytes");
     }
-    if (ok && lat.h.count() != lat.count) ok = rd.fail("histogram count does not match its buckets");
-    if (ok && svc.h.count() != svc.count) ok = rd.fail("service_histogram count does not match its buckets");
-    if (ok && r->succeeded && !lat.count) ok = rd.fail("no histogram (a report from an older cli_flood?)");
+    for (int i = 0; ok && i < kFields; i++) {
+        const Field &f = kField[i];
+        if (f.kind != K_HISTOGRAM || ((Histogram *)f.at(got))->count() == totals[i].count) continue;
+        char what[96];
+        snprintf(what, sizeof what, "%s count does not match its buckets", f.key);
+        ok = rd.fail(what);
+    }
+    if (ok && r->succeeded && !r->latency.count()) ok = rd.fail("no histogram (a report from an older cli_flood?)");
     // Held through the window is connections less dropped: more dropped than
     // connected is no report cli_flood wrote (and would print 2^64 - 1 held).
     if (ok && r->dropped > r->connections) ok = rd.fail("more connections dropped than connected");
@@ -246,9 +236,8 @@ bool parse_report(const char *text, Report *out, char *err, size_t errlen) {
         snprintf(err, errlen, "%s", rd.err);
         return false;
     }
-    restore(&r->latency, lat);
-    restore(&r->service, svc);
-    restore(&r->send_lag, lag);
+    for (int i = 0; i < kFields; i++)
+        if (kField[i].kind == K_HISTOGRAM) restore((Histogram *)kField[i].at(got), totals[i]);
     *out = got;
     return true;
 }

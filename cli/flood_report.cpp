@@ -1,5 +1,6 @@
-// cli_flood's report: the failure causes, text, JSON with the whole histograms, and
-// the merge of reports (flood_parse.cpp reads them back).
+// cli_flood's report: the failure causes, and from the table of its fields (kField,
+// flood_fields.cpp) the text, the JSON with the whole histograms, and the merge of
+// reports (flood_parse.cpp reads them back, from the same table).
 #include <cerrno>
 #include <climits>
 #include <cstdlib>
@@ -27,22 +28,31 @@ Failure classify(int err, bool connecting) {
 
 bool report_lost(const Report &r) { return r.failed || r.connect_failed || r.dropped; }
 
+const char *field_text(const Field &f, const Report &r) {
+    switch (f.kind) {
+    case K_TEXT: return (const char *)f.in(r);
+    case K_ENUM: return f.names[f.figure(r)];
+    case K_TEXT_FIGURE: return f.text_figure(r);
+    default: return "";
+    }
+}
+
 namespace {
 
 double us(uint64_t ns) { return (double)ns / 1000.0; }
 
-void json_latency(FILE *out, const char *key, const Histogram &h) {
-    fprintf(out, "\"%s\":{\"min\":%.1f,\"avg\":%.1f,\"p50\":%.1f,\"p90\":%.1f,\"p99\":%.1f,"
-            "\"p999\":%.1f,\"max\":%.1f}", key,
+void json_latency(FILE *out, const Histogram &h) {
+    fprintf(out, "{\"min\":%.1f,\"avg\":%.1f,\"p50\":%.1f,\"p90\":%.1f,\"p99\":%.1f,"
+            "\"p999\":%.1f,\"max\":%.1f}",
             us(h.min()), h.mean() / 1000.0, us(h.quantile(0.5)), us(h.quantile(0.9)),
             us(h.quantile(0.99)), us(h.quantile(0.999)), us(h.max()));
 }
 
 // Non-empty buckets as [lower bound, count], in nanoseconds; the bound, not the
 // index, so a reader with other bucket widths can still place the counts.
-void json_histogram(FILE *out, const char *key, const Histogram &h) {
-    fprintf(out, "\"%s\":{\"unit\":\"ns\",\"count\":%llu,\"min\":%llu,\"max\":%llu,\"sum\":%llu,"
-            "\"buckets\":[", key, (unsigned long long)h.count(), (unsigned long long)h.min(),
+void json_histogram(FILE *out, const Histogram &h) {
+    fprintf(out, "{\"unit\":\"ns\",\"count\":%llu,\"min\":%llu,\"max\":%llu,\"sum\":%llu,"
+            "\"buckets\":[", (unsigned long long)h.count(), (unsigned long long)h.min(),
             (unsigned long long)h.max(), (unsigned long long)h.sum());
     bool first = true;
     for (int i = 0; i < Histogram::kBuckets; i++) {
@@ -54,181 +64,147 @@ void json_histogram(FILE *out, const char *key, const Histogram &h) {
     fprintf(out, "]}");
 }
 
-void text_latency(FILE *out, const char *label, const Histogram &h) {
-    fprintf(out, "  %s  min %.1f  avg %.1f  p50 %.1f  p90 %.1f  p99 %.1f  p99.9 %.1f  max %.1f\n",
-            label, us(h.min()), h.mean() / 1000.0, us(h.quantile(0.5)), us(h.quantile(0.9)),
+void text_latency(FILE *out, const Histogram &h) {
+    fprintf(out, "min %.1f  avg %.1f  p50 %.1f  p90 %.1f  p99 %.1f  p99.9 %.1f  max %.1f",
+            us(h.min()), h.mean() / 1000.0, us(h.quantile(0.5)), us(h.quantile(0.9)),
             us(h.quantile(0.99)), us(h.quantile(0.999)), us(h.max()));
 }
 
-// "key":{"refused":0,...}: a count per failure cause.
-void json_causes(FILE *out, const char *key, const uint64_t *n) {
-    fprintf(out, "\"%s\":{", key);
-    for (int i = 0; i < F_COUNT; i++)
-        fprintf(out, "%s\"%s\":%llu", i ? "," : "", kFailureName[i], (unsigned long long)n[i]);
-    fprintf(out, "}");
+// A field's value, in the JSON or (json false) in the text.
+void print_value(FILE *out, const Field &f, const Report &r, bool json) {
+    const void *v = f.at ? f.in(r) : nullptr;
+    const char *q = json ? "\"" : "";
+    switch (f.kind) {
+    case K_U64: fprintf(out, "%llu", (unsigned long long)*(const uint64_t *)v); break;
+    case K_I64: fprintf(out, "%lld", *(const long long *)v); break;
+    case K_INT: fprintf(out, "%d", *(const int *)v); break;
+    case K_REAL: fprintf(out, "%.*f", f.digits, *(const double *)v); break;
+    case K_FIGURE: fprintf(out, "%llu", (unsigned long long)f.figure(r)); break;
+    case K_REAL_FIGURE: fprintf(out, "%.*f", f.digits, f.real_figure(r)); break;
+    case K_TEXT: case K_ENUM: case K_TEXT_FIGURE: fprintf(out, "%s%s%s", q, field_text(f, r), q); break;
+    case K_COUNTS: {
+        const uint64_t *n = (const uint64_t *)v;
+        if (json) fprintf(out, "{");
+        for (int i = 0; i < f.n; i++) {
+            if (json) fprintf(out, "%s\"%s\":%llu", i ? "," : "", f.names[i], (unsigned long long)n[i]);
+            else if (n[i]) fprintf(out, " %s %llu", f.names[i], (unsigned long long)n[i]);
+        }
+        if (json) fprintf(out, "}");
+        break;
+    }
+    case K_HISTOGRAM: case K_SUMMARY: {  // the text has the percentiles of either
+        const Histogram &h = *(const Histogram *)v;
+        if (!json) text_latency(out, h);
+        else if (f.kind == K_SUMMARY) json_latency(out, h);
+        else json_histogram(out, h);
+        break;
+    }
+    }
 }
 
-void text_causes(FILE *out, const uint64_t *n) {
-    for (int i = 0; i < F_COUNT; i++)
-        if (n[i]) fprintf(out, " %s %llu", kFailureName[i], (unsigned long long)n[i]);
-}
-
-uint64_t held_through(const Report &r) { return r.connections - r.dropped; }
-
-// A held run's figures, or a report read back that has some: what it holds, it prints.
-bool has_held_figures(const Report &r) {
-    if (r.held || r.dropped) return true;
-    for (int i = 0; i < F_COUNT; i++)
-        if (r.connect_failures[i] || r.drops[i]) return true;
-    return false;
-}
-
-// Bytes a second over the traffic's time: a held run's connect phase left out.
-double per_s(const Report &r, uint64_t bytes) {
-    double t = r.held ? r.wall_s - r.connect_s : r.wall_s;
-    return t > 0 ? (double)bytes / t : 0;
-}
-
+// The rows in order, "a.b" inside "a":{...}.
 void print_json(FILE *out, const Report &r) {
-    fprintf(out, "{\"requests\":%lld,\"succeeded\":%llu,\"failed\":%llu,", r.requests,
-            (unsigned long long)r.succeeded, (unsigned long long)r.failed);
-    json_causes(out, "failures", r.failures);
-    fprintf(out, ",");
-    json_latency(out, "latency_us", r.latency);
-    fprintf(out, ",\"requests_per_s\":%.1f,\"connections_per_s\":%.1f,\"wall_s\":%.3f,"
-            "\"peak_open\":%llu,\"connections\":%llu,\"concurrency\":%lld,\"per_connection\":%lld",
-            r.requests_per_s, r.connections_per_s, r.wall_s, (unsigned long long)r.peak_open,
-            (unsigned long long)r.connections, r.concurrency, r.per_conn);
-    fprintf(out, ",\"target\":\"%s\",\"reports\":%d,\"mode\":\"%s\",\"duration_s\":%.3f,"
-            "\"warmup_s\":%.3f,\"connect_s\":%.3f,\"connect_failed\":%llu,\"rate\":%lld,",
-            r.target, r.reports, r.blocking ? "blocking" : r.held ? "held" : "oneshot",
-            r.duration_s, r.warmup_s, r.connect_s, (unsigned long long)r.connect_failed, r.rate);
-    if (has_held_figures(r)) {
-        fprintf(out, "\"dropped\":%llu,\"connections_held\":%llu,\"connection_failures\":{",
-                (unsigned long long)r.dropped, (unsigned long long)held_through(r));
-        json_causes(out, "connect", r.connect_failures);
-        fprintf(out, ",");
-        json_causes(out, "dropped", r.drops);
-        fprintf(out, "},");
+    fprintf(out, "{");
+    const char *group = nullptr;  // the key of the object open, or null
+    size_t glen = 0;
+    bool comma = false;
+    for (int i = 0; i < kFields; i++) {
+        const Field &f = kField[i];
+        if (f.json_if && !f.json_if(r)) continue;
+        const char *dot = strchr(f.key, '.');
+        size_t len = dot ? (size_t)(dot - f.key) : 0;
+        if (group && (len != glen || strncmp(f.key, group, len) != 0)) {
+            fprintf(out, "}");
+            group = nullptr;
+        }
+        if (dot && !group) {
+            fprintf(out, "%s\"%.*s\":{", comma ? "," : "", (int)len, f.key);
+            group = f.key, glen = len, comma = false;
+        }
+        fprintf(out, "%s\"%s\":", comma ? "," : "", dot ? dot + 1 : f.key);
+        print_value(out, f, r, true);
+        comma = true;
     }
-    fprintf(out, "\"request_bytes\":%lld,\"bytes_sent\":%llu,\"bytes_received\":%llu,\"sent_bytes_per_s\":%.0f,"
-            "\"received_bytes_per_s\":%.0f,", r.request_bytes, (unsigned long long)r.bytes_sent,
-            (unsigned long long)r.bytes_received, per_s(r, r.bytes_sent), per_s(r, r.bytes_received));
-    if (r.rate || r.service.count()) {  // as has_held_figures
-        json_latency(out, "send_lag_us", r.send_lag);
-        fprintf(out, ",");
-        json_histogram(out, "send_lag_histogram", r.send_lag);
-        fprintf(out, ",");
-        json_latency(out, "service_us", r.service);
-        fprintf(out, ",");
-        json_histogram(out, "service_histogram", r.service);
-        fprintf(out, ",");
+    fprintf(out, "%s}\n", group ? "}" : "");
+}
+
+// The rows that print, by their places.
+void print_text(FILE *out, const Report &r) {
+    for (int at = 0;;) {
+        int next = INT_MAX;
+        for (int i = 0; i < kFields; i++)
+            if (kField[i].text.at > at && kField[i].text.at < next) next = kField[i].text.at;
+        if (next == INT_MAX) return;
+        for (int i = 0; i < kFields; i++) {
+            const Field &f = kField[i];
+            if (f.text.at != next || (f.text.when && !f.text.when(r))) continue;
+            if (f.text.line) {
+                f.text.line(out, r);
+                continue;
+            }
+            // "  failures    reset 3 mismatch 1": counts each come with their space
+            fprintf(out, "  %-11s%s", f.text.label, f.kind == K_COUNTS ? "" : " ");
+            print_value(out, f, r, false);
+            fprintf(out, "\n");
+        }
+        at = next;
     }
-    json_histogram(out, "histogram", r.latency);
-    fprintf(out, "}\n");
+}
+
+bool same(const Field &f, const Report &a, const Report &b) {
+    switch (f.kind) {
+    case K_TEXT: case K_ENUM: case K_TEXT_FIGURE: return !strcmp(field_text(f, a), field_text(f, b));
+    case K_FIGURE: return f.figure(a) == f.figure(b);
+    case K_REAL_FIGURE: return f.real_figure(a) == f.real_figure(b);
+    case K_REAL: return *(const double *)f.in(a) == *(const double *)f.in(b);
+    default: return !memcmp(f.in(a), f.in(b), f.size);
+    }
+}
+
+template <class T> void merge_number(T *a, T b, MergeRule rule, long long mark) {
+    if (rule == M_SUM) *a += b;
+    if (rule == M_MAX && b > *a) *a = b;
+    if (rule == M_SAME_OR && *a != b) *a = (T)mark;
+}
+
+void merge_field(const Field &f, Report *a, const Report &b) {
+    if (f.merge == M_NONE || f.merge == M_REFUSE) return;  // REFUSE: equal, or not merged
+    void *x = f.at ? f.at(*a) : nullptr;
+    const void *y = f.at ? f.in(b) : nullptr;
+    switch (f.kind) {
+    case K_U64: merge_number((uint64_t *)x, *(const uint64_t *)y, f.merge, f.mark); break;
+    case K_I64: merge_number((long long *)x, *(const long long *)y, f.merge, f.mark); break;
+    case K_INT: merge_number((int *)x, *(const int *)y, f.merge, f.mark); break;
+    case K_REAL: merge_number((double *)x, *(const double *)y, f.merge, f.mark); break;
+    case K_COUNTS:
+        for (int i = 0; i < f.n; i++) ((uint64_t *)x)[i] += ((const uint64_t *)y)[i];
+        break;
+    case K_HISTOGRAM: ((Histogram *)x)->merge(*(const Histogram *)y); break;
+    case K_TEXT: {  // "...": there were others; an empty one says nothing
+        char *s = (char *)x;
+        const char *t = (const char *)y;
+        size_t n = strlen(s);
+        if (strcmp(s, t) != 0 && t[0] && n + 3 < f.size && !strstr(s, "..."))
+            snprintf(s + n, f.size - n, "...");
+        break;
+    }
+    case K_ENUM:
+        if (!same(f, *a, b)) f.set(*a, (uint64_t)f.mark);
+        break;
+    default: break;  // figures follow from the fields they are computed from
+    }
 }
 
 }  // namespace
 
 void print_report(FILE *out, const Report &r, bool json) {
-    if (json) {
-        print_json(out, r);
-        return;
-    }
-    const char *t = r.target[0] ? r.target : "?";
-    if (r.reports > 1)
-        fprintf(out, "cli_flood: %d reports merged, %s\n", r.reports, t);
-    else if (r.held && r.rate)
-        fprintf(out, "cli_flood: %s, %lld connections held %.0f s, %lld requests/s (open loop)\n",
-                t, r.concurrency, r.duration_s, r.rate);
-    else if (r.held)
-        fprintf(out, "cli_flood: %s, %lld connections held %.0f s, closed loop\n", t,
-                r.concurrency, r.duration_s);
-    else
-        fprintf(out, "cli_flood: %s, %lld requests, %lld %s, %lld per connection\n", t,
-                r.requests, r.concurrency, r.blocking ? "blocking workers" : "concurrent",
-                r.per_conn);
-    if (r.held) {
-        fprintf(out, "  connect     %llu connected in %.3f s, %llu could not connect\n",
-                (unsigned long long)r.connections, r.connect_s,
-                (unsigned long long)r.connect_failed);
-        fprintf(out, "  held        %llu of %lld through the window, %llu dropped\n",
-                (unsigned long long)held_through(r), r.concurrency, (unsigned long long)r.dropped);
-        if (r.connect_failed) {
-            fprintf(out, "  not opened ");
-            text_causes(out, r.connect_failures);
-            fprintf(out, "\n");
-        }
-        if (r.dropped) {
-            fprintf(out, "  dropped    ");
-            text_causes(out, r.drops);
-            fprintf(out, "\n");
-        }
-    }
-    fprintf(out, "  requests    %llu succeeded, %llu failed\n", (unsigned long long)r.succeeded,
-            (unsigned long long)r.failed);
-    if (r.failed) {
-        fprintf(out, "  failures   ");
-        text_causes(out, r.failures);
-        fprintf(out, "\n");
-    }
-    text_latency(out, "latency us", r.latency);
-    if (r.rate) text_latency(out, "service us", r.service);
-    if (r.rate) text_latency(out, "send lag  ", r.send_lag);
-    if (r.held)
-        fprintf(out, "  rate        %.0f requests/s over the %.0f s window (after %.0f s warm-up)\n",
-                r.requests_per_s, r.duration_s, r.warmup_s);
-    else
-        fprintf(out, "  rate        %.0f requests/s, %.0f connections/s\n", r.requests_per_s,
-                r.connections_per_s);
-    char size[40];
-    if (r.request_bytes > 0) snprintf(size, sizeof size, "requests of %lld bytes", r.request_bytes);
-    else snprintf(size, sizeof size, "%s", r.request_bytes ? "requests of mixed sizes" : "timestamp lines");
-    fprintf(out, "  bytes       %llu sent, %llu received (%.1f and %.1f MiB/s), %s\n",
-            (unsigned long long)r.bytes_sent, (unsigned long long)r.bytes_received,
-            per_s(r, r.bytes_sent) / 1048576, per_s(r, r.bytes_received) / 1048576, size);
-    fprintf(out, "  wall        %.3f s, peak %llu open connections\n", r.wall_s,
-            (unsigned long long)r.peak_open);
-    if (r.rate)
-        fprintf(out, "  (us; latency counts from the time each request was due, service from when it "
-                "was sent, send lag from when it could have been sent)\n");
+    if (json) print_json(out, r);
+    else print_text(out, r);
 }
 
-void merge_report(Report *a, const Report &b) {
-    if (strcmp(a->target, b.target) != 0 && b.target[0]) {
-        size_t n = strlen(a->target);
-        if (n + 3 < sizeof a->target && !strstr(a->target, "..."))
-            snprintf(a->target + n, sizeof a->target - n, "...");
-    }
-    a->reports += b.reports;
-    a->held = a->held || b.held;
-    a->blocking = a->blocking && b.blocking;
-    a->requests += b.requests;
-    a->concurrency += b.concurrency;
-    if (a->per_conn != b.per_conn) a->per_conn = 0;
-    a->rate += b.rate;
-    a->succeeded += b.succeeded;
-    a->failed += b.failed;
-    a->connections += b.connections;
-    a->peak_open += b.peak_open;
-    a->connect_failed += b.connect_failed;
-    a->dropped += b.dropped;
-    for (int i = 0; i < F_COUNT; i++) {
-        a->failures[i] += b.failures[i];
-        a->connect_failures[i] += b.connect_failures[i];
-        a->drops[i] += b.drops[i];
-    }
-    a->requests_per_s += b.requests_per_s;
-    a->connections_per_s += b.connections_per_s;
-    auto longest = [](double *x, double y) { if (y > *x) *x = y; };
-    longest(&a->wall_s, b.wall_s);
-    longest(&a->duration_s, b.duration_s);
-    longest(&a->warmup_s, b.warmup_s);
-    longest(&a->connect_s, b.connect_s);
-    a->latency.merge(b.latency);
-    a->service.merge(b.service);
-    a->send_lag.merge(b.send_lag);
-    a->bytes_sent += b.bytes_sent;
-    a->bytes_received += b.bytes_received;
-    if (a->request_bytes != b.request_bytes) a->request_bytes = -1;  // mixed sizes
+const Field *merge_report(Report *a, const Report &b) {
+    for (int i = 0; i < kFields; i++)
+        if (kField[i].merge == M_REFUSE && !same(kField[i], *a, b)) return &kField[i];
+    for (int i = 0; i < kFields; i++) merge_field(kField[i], a, b);
+    return nullptr;
 }

@@ -110,19 +110,18 @@ void server_print_start(const ServerConfig &cfg, const char *strategy, long capa
     if (cfg.workers > 0) warn_machine_limits(capacity);
 }
 
-const CounterInfo kCounter[C_COUNT] = {
-    {"accepted", nullptr},     {"peak_open", nullptr},     {"bytes_echoed", nullptr},
-    {"idle_closed", nullptr},  {"reset", nullptr},         {"io_error", nullptr},
-    {"refused_nofd", nullptr}, {"accept_error", nullptr},  {"nomem", nullptr},
-    {"fork_failed", "srv_fork"}, {"thread_failed", "srv_thread"},
+const char *const kCounter[C_OWN] = {
+    "accepted", "peak_open", "bytes_echoed", "idle_closed",  "reset",
+    "io_error", "refused_nofd", "accept_error", "nomem",
 };
 
 void server_print_stats(const ServerConfig &cfg, const ServerStats &st) {
     if (cfg.quiet) return;
     printf("%s: stats", g_prog);
-    for (int c = 0; c < C_COUNT; c++)
-        if (!kCounter[c].only_in || !strcmp(kCounter[c].only_in, g_prog))
-            printf(" %s=%llu", kCounter[c].name, (unsigned long long)st.n[c]);
+    for (int c = 0; c < C_OWN; c++) printf(" %s=%llu", kCounter[c], (unsigned long long)st.n[c]);
+    for (int c = C_OWN; c < C_COUNT; c++)
+        if (cfg.own_counter[c - C_OWN])
+            printf(" %s=%llu", cfg.own_counter[c - C_OWN], (unsigned long long)st.n[c]);
     printf("\n");
     fflush(stdout);
 }

@@ -15,10 +15,15 @@ struct ServerConfig {
     bool quiet = false; // -q: no start line, no statistics
     int workers = 0;    // -w, where the strategy has workers
     long inherited_fds = 0;  // descriptors 3 to RLIMIT_NOFILE - 1 open at start, not the server's
+    // Names of the strategy's own counters (C_OWN...), set by the strategy; a null
+    // name is not printed.
+    const char *own_counter[2] = {};
 };
 
 // Counters a server prints when it stops, as name=value so scripts can read them;
-// kCounter gives the names. A counter of one strategy alone is another row.
+// kCounter gives the names. A counter of one strategy alone (srv_fork's
+// fork_failed) is one of the C_OWN slots, which the strategy names in
+// ServerConfig::own_counter: common/ knows no strategy by name.
 enum Counter {
     C_ACCEPTED, C_PEAK_OPEN, C_BYTES_ECHOED, C_IDLE_CLOSED,
     C_RESET,          // ECONNRESET/EPIPE/ETIMEDOUT from a peer
@@ -26,15 +31,10 @@ enum Counter {
     C_REFUSED_NOFD,   // accepted and closed at once for lack of descriptors
     C_ACCEPT_ERROR,   // accept failures other than EAGAIN/EINTR/ECONNABORTED
     C_NOMEM,          // echo buffer could not be allocated
-    C_FORK_FAILED,    // srv_fork: connections refused because fork failed
-    C_THREAD_FAILED,  // srv_thread: connections refused because pthread_create failed
-    C_COUNT
+    C_OWN,            // the strategy's own counters: C_OWN + 0 and + 1
+    C_COUNT = C_OWN + 2
 };
-struct CounterInfo {
-    const char *name;
-    const char *only_in;  // the one program that has it, or null: every server
-};
-extern const CounterInfo kCounter[C_COUNT];
+extern const char *const kCounter[C_OWN];
 
 // -t: how often the event loops look for idle connections. Each is closed between
 // idle_s and idle_s + 0.5 s after its last input.

@@ -6,6 +6,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <csignal>
+#include <poll.h>
 #include <sys/mman.h>
 #include <sys/signalfd.h>
 #include <sys/syscall.h>
@@ -109,6 +110,19 @@ io_uring_sqe *uring_prep_timeout(Uring *r, const __kernel_timespec *ts, uint64_t
     return s;
 }
 
+io_uring_sqe *uring_prep_poll_in(Uring *r, int fd, uint64_t user_data) {
+    io_uring_sqe *s = uring_prep(r, IORING_OP_POLL_ADD, fd, user_data);
+    s->poll32_events = POLLIN;
+    return s;
+}
+
+io_uring_sqe *uring_prep_cancel(Uring *r, uint64_t target, uint64_t user_data) {
+    io_uring_sqe *s = uring_prep(r, IORING_OP_ASYNC_CANCEL, -1, user_data);
+    s->addr = target;
+    s->flags = IOSQE_CQE_SKIP_SUCCESS;
+    return s;
+}
+
 int uring_stop_signalfd() {
     sigset_t stop;
     sigemptyset(&stop);
@@ -160,35 +174,50 @@ bool uring_bufs_setup(Uring *r, UringBufs *b, unsigned count, unsigned size) {
     return true;
 }
 
-void uring_bufq_push(UringBufs *b, UringBufQueue *q, uint16_t bid, uint32_t len) {
-    b->len[bid] = len;
+void uring_bufq_take(UringBufs *b, UringBufQueue *q, uint32_t cqe_flags, int res) {
+    if (!(cqe_flags & IORING_CQE_F_BUFFER)) return;
+    uint16_t bid = (uint16_t)(cqe_flags >> IORING_CQE_BUFFER_SHIFT);
+    b->n_free--;
+    b->len[bid] = (uint32_t)res;
     b->next[bid] = kUringNoBuf;
     if (q->tail == kUringNoBuf) q->head = bid;
     else b->next[q->tail] = bid;
     q->tail = bid;
 }
 
-unsigned uring_bufq_iov(const UringBufs &b, const UringBufQueue &q, uint32_t off, iovec *iov,
-                        unsigned max) {
-    unsigned n = 0;
-    for (uint16_t bid = q.head; bid != kUringNoBuf && n < max; bid = b.next[bid], n++, off = 0) {
-        iov[n].iov_base = uring_buf(b, bid) + off;
-        iov[n].iov_len = b.len[bid] - off;
-    }
-    return n;
+void uring_bufq_give_after(UringBufs *b, UringBufQueue *q, unsigned keep) {
+    uint16_t bid = q->head;
+    for (; keep > 0 && bid != kUringNoBuf; keep--) bid = b->next[bid];
+    uring_buf_give_chain(b, bid, b->count);
 }
 
-void uring_buf_give_chain(UringBufs *b, uint16_t bid, unsigned n) {
+void uring_bufq_give_sent(UringBufs *b, UringBufQueue *q, uint32_t *off) {
+    unsigned n = 0;
+    for (uint16_t bid = q->head; bid != kUringNoBuf && *off >= b->len[bid]; bid = b->next[bid], n++)
+        *off -= b->len[bid];
+    if ((q->head = uring_buf_give_chain(b, q->head, n)) == kUringNoBuf) q->tail = kUringNoBuf;
+}
+
+io_uring_sqe *uring_prep_send_bufs(Uring *r, int fd, const UringBufs &b, const UringBufQueue &q,
+                                   uint32_t off, UringSendMsg *m, unsigned *n) {
+    *n = 0;
+    for (uint16_t bid = q.head; bid != kUringNoBuf && *n < kUringSendBufs; bid = b.next[bid], off = 0) {
+        m->iov[*n].iov_base = uring_buf(b, bid) + off;
+        m->iov[(*n)++].iov_len = b.len[bid] - off;
+    }
+    m->msg = msghdr{};
+    m->msg.msg_iov = m->iov;
+    m->msg.msg_iovlen = *n;
+    io_uring_sqe *s = uring_prep(r, IORING_OP_SENDMSG, fd, 0);
+    uring_sqe_buf(s, &m->msg, 1)->msg_flags = MSG_NOSIGNAL;
+    return s;
+}
+
+uint16_t uring_buf_give_chain(UringBufs *b, uint16_t bid, unsigned n) {
     for (; n > 0 && bid != kUringNoBuf; n--) {
         uint16_t next = b->next[bid];
         uring_buf_give(b, bid);
         bid = next;
     }
-}
-
-void uring_bufq_pop(UringBufs *b, UringBufQueue *q) {
-    uint16_t bid = q->head;
-    q->head = b->next[bid];
-    if (q->head == kUringNoBuf) q->tail = kUringNoBuf;
-    uring_buf_give(b, bid);
+    return bid;
 }

@@ -168,6 +168,6 @@ void serve(int lfd) {
 }  // namespace
 
 int main(int argc, char **argv) {
-    max_fds = server_init(argc, argv, "srv_epoll", &cfg, &wait_mask);
+    max_fds = server_init(argc, argv, C10K_PROG, &cfg, &wait_mask);
     return serve_main(&cfg, "epoll (edge-triggered)", server_capacity(cfg, max_fds, 3), serve, &st);
 }

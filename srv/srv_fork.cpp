@@ -34,6 +34,8 @@ namespace {
 
 
 ServerConfig cfg;
+// Connections refused because fork failed: this strategy's own counter.
+constexpr Counter C_FORK_FAILED = C_OWN;
 ServerStats st;
 ServerStats *sh;  // what children count for the parent, with __atomic builtins
 int listen_fd, reserve_fd;
@@ -164,7 +166,8 @@ long capacity(char *why, size_t len) {
 
 int main(int argc, char **argv) {
     sigset_t wait_mask;
-    max_fds = server_init(argc, argv, "srv_fork", &cfg, &wait_mask);
+    max_fds = server_init(argc, argv, C10K_PROG, &cfg, &wait_mask);
+    cfg.own_counter[0] = "fork_failed";
     child_mask = wait_mask;
     struct sigaction sa = {};
     sa.sa_handler = [](int) { g_child = 1; };

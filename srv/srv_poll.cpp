@@ -148,6 +148,6 @@ void serve(int lfd) {
 }  // namespace
 
 int main(int argc, char **argv) {
-    max_fds = server_init(argc, argv, "srv_poll", &cfg, &wait_mask);
+    max_fds = server_init(argc, argv, C10K_PROG, &cfg, &wait_mask);
     return serve_main(&cfg, "poll (compact pollfd array)", server_capacity(cfg, max_fds, 2), serve, &st);
 }

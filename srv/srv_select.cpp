@@ -158,6 +158,6 @@ void serve(int lfd) {
 }  // namespace
 
 int main(int argc, char **argv) {
-    max_fds = server_init(argc, argv, "srv_select", &cfg, &wait_mask);
+    max_fds = server_init(argc, argv, C10K_PROG, &cfg, &wait_mask);
     return serve_main(&cfg, "select (growing fd_mask arrays, past FD_SETSIZE)", server_capacity(cfg, max_fds, 2), serve, &st);
 }

@@ -33,6 +33,8 @@ namespace {
 constexpr size_t kStack = 64 * 1024;
 
 ServerConfig cfg;
+// Connections refused because pthread_create failed: this strategy's own counter.
+constexpr Counter C_THREAD_FAILED = C_OWN;
 ServerStats st;  // every thread's counts, with __atomic builtins
 int listen_fd, reserve_fd;
 long max_fds;
@@ -147,7 +149,8 @@ long capacity(char *why, size_t len) {
 int main(int argc, char **argv) {
     sigset_t wait_mask;
     // The stop signals are blocked from here on, so in every thread started after.
-    max_fds = server_init(argc, argv, "srv_thread", &cfg, &wait_mask);
+    max_fds = server_init(argc, argv, C10K_PROG, &cfg, &wait_mask);
+    cfg.own_counter[0] = "thread_failed";
     pthread_attr_init(&thread_attr);
     pthread_attr_setstacksize(&thread_attr, kStack);
     pthread_attr_setdetachstate(&thread_attr, PTHREAD_CREATE_DETACHED);

@@ -1,18 +1,15 @@
 // srv_uring: timestamp echo server on io_uring, through the raw system calls.
-// Completion-based: instead of asking which sockets are ready, the server posts the
-// work (accept, recv, send) and reaps what finished, all of it batched into one
-// io_uring_enter per round. One multishot accept yields every connection; one
-// multishot recv per connection keeps delivering into buffers the kernel takes from
-// a ring shared with us (provided buffers), so an idle connection holds no buffer.
-// The echo is sent from the buffers the data arrived in, several in one sendmsg,
-// and they go back to the ring when the send completes. Before Linux 6.1 (or with
-// SRV_URING_PLAIN set) it falls back to single-shot accept and a plain recv into a
-// buffer per connection.
+// Completion-based: the server posts the work (accept, recv, send) and reaps what
+// finished, all batched into one io_uring_enter per round. One multishot accept
+// yields every connection; one multishot recv per connection delivers into buffers
+// the kernel takes from a ring shared with us (provided buffers), so an idle
+// connection holds none. The echo is sent from the buffers the data arrived in,
+// gathered, and they go back to the ring when the send completes. Before Linux 6.1
+// (or with SRV_URING_PLAIN set): single-shot accept, a recv buffer per connection.
 #include <cerrno>
 #include <csignal>
 #include <cstdlib>
 #include <cstring>
-#include <poll.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -29,21 +26,17 @@ namespace {
 constexpr unsigned kSqEntries = 4096, kCqEntries = 32768;
 constexpr unsigned kBufCount = 8192, kBufSize = 2048;  // provided buffers: 16 MiB
 constexpr uint32_t kHeldCap = 64 * 1024;  // unsent bytes per connection before recv pauses
-// Buffers gathered into one send: a 64 KiB request goes back in 2 sends, not 32 of
-// one buffer each (each a completion and a trip through TCP: 6.5 times epoll's CPU
-// per MiB). Fits the 5 bits user_data keeps for it.
-constexpr unsigned kSendBufs = 16;
 
 enum Op : uint8_t { OP_ACCEPT = 1, OP_RECV, OP_SEND, OP_TICK, OP_SIGNAL, OP_CANCEL, OP_LISTEN };
-static_assert(OP_LISTEN < 8 && kSendBufs < 32, "user_data keeps 3 bits of op, 5 of buffers");
+static_assert(OP_LISTEN <= kUringTagMaxOp && kUringSendBufs <= kUringTagMaxBufs, "user_data has room");
 
 struct Conn {
     uint32_t held;            // bytes received, not yet echoed
     uint32_t send_off;        // bytes of the head buffer already sent
     uint32_t last_active;     // ms since start (ms_since), for -t
-    UringBufQueue q;          // received buffers in order
+    UringBufQueue q;          // received buffers in order (multishot)
     uint16_t gen;             // tells a closed connection's late completions from its successor's
-    uint8_t send_bufs;        // buffers the send in flight covers (multishot)
+    uint8_t send_bufs;        // buffers the send in flight covers
     bool open, recv_armed, sending, paused, peer_done, starved;
 };
 
@@ -54,89 +47,94 @@ Conn *conns;
 long max_fds;
 int max_open_fd = -1;
 int listen_fd, reserve_fd, sig_fd;
-pid_t ring_pid;  // the process that set up `ring`
 uint32_t now_ms;
 uint64_t start_ns;
-bool multishot;  // multishot accept and recv with provided buffers, or the fallback
 // io_uring's accept takes a descriptor before it looks for a connection, so out of
 // descriptors it fails at once, pending connection or not: re-armed, it would spin.
 // It waits instead until a connection closes, and meanwhile polls the listener to
 // refuse newcomers as they come (as an edge-triggered epoll loop would).
 bool accept_paused, listen_polled;
 
-UringBufs pbufs;  // multishot: kBufCount slices of kBufSize
-char *plain_bufs;  // fallback: kBufSize per descriptor
-// A connection's send in flight, when it gathers buffers: the kernel reads it at
-// submission (IORING_FEAT_SUBMIT_STABLE), but one a connection keeps it simple.
-struct SendMsg {
-    msghdr msg;
-    iovec iov[kSendBufs];
-};
-SendMsg *send_msgs;
-int *starved;      // connections whose recv ended for want of buffers
+UringBufs pbufs;          // multishot: kBufCount slices of kBufSize
+UringSendMsg *send_msgs;  // multishot: a connection's send in flight
+char *plain_bufs;         // fallback: kBufSize per descriptor
+int *starved;             // connections whose recv ended for want of buffers
 int n_starved;
 
-// user_data carries everything a completion needs, even after its connection is gone:
-// op (3 bits), buffers being sent (5), generation (16), the first of them (16),
-// descriptor (24).
 uint64_t ud(Op op, int fd, uint16_t gen, uint16_t bid = kUringNoBuf, unsigned nbufs = 0) {
-    return (uint64_t)op << 61 | (uint64_t)nbufs << 56 | (uint64_t)gen << 40 | (uint64_t)bid << 24 |
-           (uint32_t)fd;
+    return uring_tag({op, (uint8_t)nbufs, gen, bid, (uint32_t)fd});
+}
+
+// What the two modes do differently, chosen once: multishot accept and recv into
+// provided buffers where the kernel has them (Linux 6.1), or the fallback. The rest
+// is one path: a completion that brings buffers queues them; queued ones go back.
+struct Mode {
+    const char *strategy;
+    uint16_t accept_ioprio;
+    uint32_t resume_at;  // a paused recv is re-armed once held bytes are down to this
+    void (*setup)();     // per ring
+    void (*prep_recv)(io_uring_sqe *s, int fd);
+    void (*send)(int fd, Conn &c);
+};
+const Mode kPlain = {
+    "io_uring (single-shot accept, recv per connection)", 0, 0,
+    [] { plain_bufs = (char *)uring_map((size_t)max_fds * kBufSize, -1, 0); },
+    [](io_uring_sqe *s, int fd) { uring_sqe_buf(s, plain_bufs + (size_t)fd * kBufSize, kBufSize); },
+    [](int fd, Conn &c) {
+        io_uring_sqe *s = uring_prep(&ring, IORING_OP_SEND, fd, ud(OP_SEND, fd, c.gen));
+        uring_sqe_buf(s, plain_bufs + (size_t)fd * kBufSize + c.send_off, c.held)->msg_flags = MSG_NOSIGNAL;
+    },
+};
+const Mode kMultishot = {
+    "io_uring (multishot accept and recv, provided buffers)", IORING_ACCEPT_MULTISHOT, kHeldCap / 2,
+    [] { send_msgs = per_fd_array<UringSendMsg>(max_fds); },
+    [](io_uring_sqe *s, int) {  // len 0: each completion fills at most one provided buffer
+        s->ioprio = IORING_RECV_MULTISHOT;
+        s->flags = IOSQE_BUFFER_SELECT;
+    },
+    // The queued buffers from the head on, gathered (for a single buffer no dearer
+    // than a send: 3.2 us a request either way, measured).
+    [](int fd, Conn &c) {
+        unsigned n;
+        io_uring_sqe *s = uring_prep_send_bufs(&ring, fd, pbufs, c.q, c.send_off, &send_msgs[fd], &n);
+        s->user_data = ud(OP_SEND, fd, c.gen, c.q.head, n);
+        c.send_bufs = (uint8_t)n;
+    },
+};
+const Mode *mode;
+
+// The ring, and for multishot its provided buffers; false if they cannot be had.
+bool ring_setup(bool multishot) {
+    return uring_setup(&ring, kSqEntries, kCqEntries) && multishot &&
+           uring_bufs_setup(&ring, &pbufs, kBufCount, kBufSize);
 }
 
 void arm_accept() {
     io_uring_sqe *s = uring_prep(&ring, IORING_OP_ACCEPT, listen_fd, ud(OP_ACCEPT, listen_fd, 0));
     s->accept_flags = SOCK_CLOEXEC;  // blocking: io_uring would hand EAGAIN back to us
-    if (multishot) s->ioprio = IORING_ACCEPT_MULTISHOT;
+    s->ioprio = mode->accept_ioprio;
+    accept_paused = false;
 }
 
 void arm_listen_poll() {
-    if (listen_polled) return;
+    if (!listen_polled) uring_prep_poll_in(&ring, listen_fd, ud(OP_LISTEN, listen_fd, 0));
     listen_polled = true;
-    uring_prep(&ring, IORING_OP_POLL_ADD, listen_fd, ud(OP_LISTEN, listen_fd, 0))->poll32_events = POLLIN;
 }
 
 void arm_recv(int fd, Conn &c) {
-    io_uring_sqe *s = uring_prep(&ring, IORING_OP_RECV, fd, ud(OP_RECV, fd, c.gen));
-    if (multishot) {  // len 0: each completion fills at most one provided buffer
-        s->ioprio = IORING_RECV_MULTISHOT;
-        s->flags = IOSQE_BUFFER_SELECT;
-        s->buf_group = 0;
-    } else {
-        s->addr = (uint64_t)(uintptr_t)(plain_bufs + (size_t)fd * kBufSize);
-        s->len = kBufSize;
-    }
+    mode->prep_recv(uring_prep(&ring, IORING_OP_RECV, fd, ud(OP_RECV, fd, c.gen)), fd);
     c.recv_armed = true;
     c.paused = false;
 }
 
 // Re-arms the recv once the echo has caught up: that is the backpressure.
 void maybe_recv(int fd, Conn &c) {
-    if (!c.recv_armed && !c.peer_done && !c.starved && c.held <= (multishot ? kHeldCap / 2 : 0))
-        arm_recv(fd, c);
+    if (!c.recv_armed && !c.peer_done && !c.starved && c.held <= mode->resume_at) arm_recv(fd, c);
 }
 
-// One send per connection at a time, so echoes cannot overtake each other: the
-// queued buffers from the head on, up to kSendBufs in one sendmsg (for a single
-// buffer no dearer than a send: 3.2 us a request either way, measured).
+// One send per connection at a time, so echoes cannot overtake each other.
 void send_head(int fd, Conn &c) {
-    io_uring_sqe *s;
-    if (!multishot) {
-        s = uring_prep(&ring, IORING_OP_SEND, fd, ud(OP_SEND, fd, c.gen));
-        s->addr = (uint64_t)(uintptr_t)(plain_bufs + (size_t)fd * kBufSize + c.send_off);
-        s->len = c.held;
-    } else {
-        SendMsg &m = send_msgs[fd];
-        unsigned n = uring_bufq_iov(pbufs, c.q, c.send_off, m.iov, kSendBufs);
-        m.msg = msghdr{};
-        m.msg.msg_iov = m.iov;
-        m.msg.msg_iovlen = n;
-        s = uring_prep(&ring, IORING_OP_SENDMSG, fd, ud(OP_SEND, fd, c.gen, c.q.head, n));
-        s->addr = (uint64_t)(uintptr_t)&m.msg;
-        s->len = 1;
-        c.send_bufs = (uint8_t)n;
-    }
-    s->msg_flags = MSG_NOSIGNAL;
+    mode->send(fd, c);
     c.sending = true;
 }
 
@@ -147,21 +145,11 @@ void close_conn(int fd) {
     if (c.recv_armed || c.sending) shutdown(fd, SHUT_RDWR);
     close_fd(fd);
     // Queued buffers go back now; those being sent, when their send completes.
-    if (multishot && c.q.head != kUringNoBuf) {
-        uint16_t b = c.q.head;
-        for (unsigned k = c.sending ? c.send_bufs : 0; k > 0 && b != kUringNoBuf; k--) b = pbufs.next[b];
-        uring_buf_give_chain(&pbufs, b, kBufCount);
-    }
-    uint16_t gen = (uint16_t)(c.gen + 1);
-    bool in_list = c.starved;  // the starved list still names this descriptor
-    c = Conn{};
-    c.gen = gen;
-    c.starved = in_list;
+    uring_bufq_give_after(&pbufs, &c.q, c.sending ? c.send_bufs : 0);
+    // The next connection on fd: a new generation; still in the starved list if this was.
+    c = Conn{0, 0, 0, {}, (uint16_t)(c.gen + 1), 0, false, false, false, false, false, c.starved};
     st.open--;
-    if (accept_paused) {
-        accept_paused = false;
-        arm_accept();
-    }
+    if (accept_paused) arm_accept();
 }
 
 void on_accept(int res, uint32_t flags) {
@@ -186,16 +174,9 @@ void on_recv(int fd, Conn &c, int res, uint32_t flags) {
     if (res > 0) {
         if (cfg.idle_s) c.last_active = now_ms;
         c.held += (uint32_t)res;
-        if (multishot) {
-            uint16_t bid = (uint16_t)(flags >> IORING_CQE_BUFFER_SHIFT);
-            uring_bufq_push(&pbufs, &c.q, bid, (uint32_t)res);
-            if (c.held >= kHeldCap && c.recv_armed && !c.paused) {
-                // A reader this slow gets no more buffers: cancel the multishot recv.
-                io_uring_sqe *s = uring_prep(&ring, IORING_OP_ASYNC_CANCEL, -1, ud(OP_CANCEL, fd, c.gen));
-                s->addr = ud(OP_RECV, fd, c.gen);
-                s->flags = IOSQE_CQE_SKIP_SUCCESS;
-                c.paused = true;
-            }
+        if (c.held >= kHeldCap && c.recv_armed && !c.paused) {  // so slow a reader gets no more
+            uring_prep_cancel(&ring, ud(OP_RECV, fd, c.gen), ud(OP_CANCEL, fd, c.gen));
+            c.paused = true;
         }
         if (!c.sending) send_head(fd, c);
         maybe_recv(fd, c);
@@ -223,52 +204,38 @@ void on_send(int fd, Conn &c, int res) {
     st.n[C_BYTES_ECHOED] += (uint64_t)res;
     c.held -= (uint32_t)res;
     c.send_off += (uint32_t)res;
-    // A send may end anywhere in the buffers it gathered: those wholly sent go back.
-    while (multishot && c.q.head != kUringNoBuf && c.send_off >= pbufs.len[c.q.head]) {
-        c.send_off -= pbufs.len[c.q.head];
-        uring_bufq_pop(&pbufs, &c.q);
-    }
-    if (c.held) {
-        send_head(fd, c);  // a short send resumes where it stopped
-        return;
-    }
-    c.send_off = 0;
-    if (c.peer_done) close_conn(fd);
+    uring_bufq_give_sent(&pbufs, &c.q, &c.send_off);
+    if (!c.held) c.send_off = 0;
+    if (c.held) send_head(fd, c);  // a short send resumes where it stopped
+    else if (c.peer_done) close_conn(fd);
     else maybe_recv(fd, c);
 }
-
 
 void arm_tick() {  // -t: a timeout completing every kIdleScanMs drives the idle scan
     static const __kernel_timespec scan = {0, kIdleScanMs * 1000000LL};
     uring_prep_timeout(&ring, &scan, ud(OP_TICK, 0, 0));
 }
 
-void arm_signal() {  // the stop signals stay blocked; the signalfd turns them into a completion
-    uring_prep(&ring, IORING_OP_POLL_ADD, sig_fd, ud(OP_SIGNAL, sig_fd, 0))->poll32_events = POLLIN;
-}
-
 void handle(const io_uring_cqe &cqe) {
-    Op op = (Op)(cqe.user_data >> 61);
-    unsigned nbufs = (unsigned)(cqe.user_data >> 56) & 31;
-    int fd = (int)(cqe.user_data & 0xffffff);
-    uint16_t gen = (uint16_t)(cqe.user_data >> 40), bid = (uint16_t)(cqe.user_data >> 24);
-    uint16_t recv_bid = (uint16_t)(cqe.flags >> IORING_CQE_BUFFER_SHIFT);
-    if (cqe.flags & IORING_CQE_F_BUFFER) pbufs.n_free--;
-    switch (op) {
+    UringTag t = uring_untag(cqe.user_data);
+    Conn &c = conns[t.fd];
+    bool live = c.open && c.gen == t.gen;
+    UringBufQueue lost = {kUringNoBuf, kUringNoBuf};
+    // What a recv brought joins its connection's queue, or the lost one if it closed.
+    uring_bufq_take(&pbufs, live ? &c.q : &lost, cqe.flags, cqe.res);
+    switch (t.op) {
     case OP_ACCEPT: on_accept(cqe.res, cqe.flags); break;
     case OP_RECV:
-    case OP_SEND: {
-        Conn &c = conns[fd];
-        if (!c.open || c.gen != gen) {  // late news of a closed connection: reclaim its buffers
-            if (cqe.flags & IORING_CQE_F_BUFFER) uring_buf_give(&pbufs, recv_bid);
-            if (op == OP_SEND) uring_buf_give_chain(&pbufs, bid, nbufs);
-        } else if (op == OP_RECV) {
-            on_recv(fd, c, cqe.res, cqe.flags);
+    case OP_SEND:
+        if (!live) {  // late news of a closed connection: its buffers go back
+            uring_bufq_give_after(&pbufs, &lost, 0);
+            uring_buf_give_chain(&pbufs, t.bid, t.nbufs);
+        } else if (t.op == OP_RECV) {
+            on_recv((int)t.fd, c, cqe.res, cqe.flags);
         } else {
-            on_send(fd, c, cqe.res);
+            on_send((int)t.fd, c, cqe.res);
         }
         break;
-    }
     case OP_TICK:
         close_idle_conns(conns, max_open_fd, now_ms, cfg.idle_s, &st, close_conn);
         arm_tick();
@@ -287,25 +254,24 @@ void handle(const io_uring_cqe &cqe) {
 
 // One ring and its loop, in this process, until SIGINT or SIGTERM.
 void serve(int lfd) {
-    if (getpid() != ring_pid) {  // a -w worker: the ring it inherited is its parent's
+    if (cfg.workers > 0) {  // a -w worker: the ring it inherited is its parent's
         close(ring.fd);
-        multishot = uring_setup(&ring, kSqEntries, kCqEntries) && multishot;
-        if (multishot && !uring_bufs_setup(&ring, &pbufs, kBufCount, kBufSize)) multishot = false;
+        if (!ring_setup(mode == &kMultishot)) mode = &kPlain;
     }
     listen_fd = lfd;
-    if (!multishot) plain_bufs = (char *)uring_map((size_t)max_fds * kBufSize, -1, 0);
-    else send_msgs = per_fd_array<SendMsg>(max_fds);
+    mode->setup();
     reserve_fd = reserve_fd_open();
     sig_fd = uring_stop_signalfd();
     conns = per_fd_array<Conn>(max_fds);
     starved = per_fd_array<int>(max_fds);
 
     start_ns = mono_ns();
-    arm_signal();
+    // The stop signals stay blocked; the signalfd turns them into a completion.
+    uring_prep_poll_in(&ring, sig_fd, ud(OP_SIGNAL, sig_fd, 0));
     arm_accept();
     if (cfg.idle_s) arm_tick();
     while (!g_stop) {
-        if (multishot) uring_bufs_publish(&pbufs);
+        uring_bufs_publish(&pbufs);
         uring_submit_wait(&ring, 1);
         if (cfg.idle_s) now_ms = ms_since(start_ns);  // for what this batch brings
         uring_reap(&ring, handle);
@@ -324,14 +290,10 @@ void serve(int lfd) {
 
 int main(int argc, char **argv) {
     sigset_t wait_mask;
-    max_fds = server_init(argc, argv, "srv_uring", &cfg, &wait_mask);
-    // This ring says which flavour the kernel offers, for the start line; a -w worker
+    max_fds = server_init(argc, argv, C10K_PROG, &cfg, &wait_mask);
+    // This ring says which mode the kernel offers, for the start line; a -w worker
     // sets up its own (SINGLE_ISSUER: only the task that made a ring may use it).
-    // SRV_URING_PLAIN: the fallback path on a kernel that has the fast one, for tests.
-    multishot = uring_setup(&ring, kSqEntries, kCqEntries) && !getenv("SRV_URING_PLAIN");
-    if (multishot && !uring_bufs_setup(&ring, &pbufs, kBufCount, kBufSize)) multishot = false;
-    ring_pid = getpid();
-    return serve_main(&cfg, multishot ? "io_uring (multishot accept and recv, provided buffers)"
-                                      : "io_uring (single-shot accept, recv per connection)",
-                      server_capacity(cfg, max_fds, 4), serve, &st);
+    // SRV_URING_PLAIN: the fallback on a kernel that has the fast path, for tests.
+    mode = ring_setup(!getenv("SRV_URING_PLAIN")) ? &kMultishot : &kPlain;
+    return serve_main(&cfg, mode->strategy, server_capacity(cfg, max_fds, 4), serve, &st);
 }

@@ -7,30 +7,14 @@
 #include <cstring>
 
 #include "../../cli/flood.h"
+#include "../lib/report_util.h"
 #include "fuzz.h"
 
 namespace {
 
 Report first, second, canary;  // 60 KiB each: not on the stack
 
-char *to_json(const Report &r) {
-    char *buf = nullptr;
-    size_t len = 0;
-    FILE *f = open_memstream(&buf, &len);
-    print_report(f, r, true);
-    fclose(f);
-    return buf;
-}
-
-const char *hist_differs(const Histogram &a, const Histogram &b) {
-    if (a.count() != b.count()) return "count";
-    if (a.min() != b.min()) return "min";
-    if (a.max() != b.max()) return "max";
-    if (a.sum() != b.sum()) return "sum";
-    for (int i = 0; i < Histogram::kBuckets; i++)
-        if (a.bucket(i) != b.bucket(i)) return "a bucket";
-    return nullptr;
-}
+char *to_json(const Report &r) { return printed_report(r, true); }
 
 // The first field that differs, or null.
 const char *differs(const Report &a, const Report &b) {

@@ -1,0 +1,25 @@
+# -t 1 closes a connection after 1 s without input, never before and at most 1 s
+# late, and counts it; a busy connection (a request every 250 ms) outlives four
+# timeouts. A server that closes connections by age, or rounds their idle time to
+# whole seconds, fails one or the other.
+. "$(dirname "$0")/../../lib/lib.sh"
+start_server -t 1
+"$PEER" "$PORT" busy 4 250 >"$T/busy.out" &
+BUSY=$!
+# Not a wait for anything: the idle connections open 0.6 s into the server's
+# second, where rounding to whole seconds would close them after 0.4 s.
+sleep 0.6
+"$PEER" "$PORT" hold 5 10 until-closed >"$T/hold.out" &
+HOLD=$!
+wait "$BUSY" || fail "a busy connection under -t 1: $(cat "$T/busy.out")"
+"$PEER" "$PORT" echo 65536 >"$T/echo.out" || fail "echo while idle connections are being closed: $(cat "$T/echo.out")"
+wait "$HOLD" || fail "idle clients: $(cat "$T/hold.out")"
+expect_eq "idle connections the server closed" "$(peer_num closed_by_server "$T/hold.out")" 5
+idle_min=$(peer_num idle_min "$T/hold.out")
+idle_max=$(peer_num idle_max "$T/hold.out")
+awk -v t="$idle_min" 'BEGIN { exit !(t >= 1.0) }' || fail "an idle connection closed after $idle_min s: before the 1 s timeout"
+awk -v t="$idle_max" 'BEGIN { exit !(t <= 2.0) }' || fail "an idle connection closed after $idle_max s: more than 1 s past the timeout"
+stop_server || fail "server exit status $?"
+expect_eq "idle_closed" "$(stat_num idle_closed)" 5
+expect_eq "bytes echoed" "$(stat_num bytes_echoed)" $((65536 + $(peer_num sent "$T/busy.out")))
+echo "ok: idle connections closed after $idle_min-$idle_max s; $(cat "$T/busy.out")"
