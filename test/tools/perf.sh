@@ -22,7 +22,9 @@
 # in turn at 10,000 and 1,000 held connections (closed loop, 64-byte requests,
 # --connect-rate 10000 so that no server's short listen queue drops SYNs; the
 # ramp is not measured), -r rounds (default 3), and prints medians with each
-# server's ratio to the best public one. -a runs that table alone.
+# server's ratio to the best public one, and the client's delayed ACKs per
+# request (nstat), which move the server's CPU per request from round to round.
+# -a runs that table alone.
 #
 #   test/tools/perf.sh [-a] [-n pairs] [-d seconds] [-o file] [-r rounds] [-s server] [-b dir]
 set -u
@@ -81,7 +83,7 @@ median() { sort -g | awk '{ v[NR] = $1 } END { print (NR ? v[int((NR + 1) / 2)] 
 
 # run NAME CLIENT-ARGS...: one measurement of server NAME (one of ours, base,
 # uv_echo or an anchor); appends "name rps srv_us_per_req cli_us_per_req p50_us
-# rss_kib p99_us" to $T/NAME.
+# rss_kib p99_us delayed_acks_per_req" to $T/NAME.
 run() {
     name=$1; shift
     point=$((point + 1))
@@ -101,6 +103,7 @@ run() {
     # The table is a pipeline's subshell: its exit status is lost, the file is not.
     kill -0 $SRV 2>/dev/null || { echo "perf: $name did not start (port $port)" >&2; SRV=; : >"$T/failed"; exit 1; }
     s0=$(ticks $SRV)
+    nstat -n >/dev/null 2>&1
     child_cpu >"$T/c0"
     taskset -c 1 ./cli_flood -a "$addr" -p "$port" --json "$@" >"$T/out.json" 2>/dev/null &
     cli=$!
@@ -111,9 +114,13 @@ run() {
     c0=$(cat "$T/c0") c1=$(cat "$T/c1")
     s1=$(ticks $SRV)
     kill -TERM $SRV; wait $SRV 2>/dev/null; SRV=
-    jq -r --arg n "$name" --argjson st "$((s1 - s0))" --argjson hz "$HZ" --arg rss "$rss" \
+    # The client sockets' delayed ACKs fire on the server's core (loopback delivers
+    # the echo there): a closed loop that falls into sending them costs the server
+    # more per request, whatever its code. Machine-wide counts, this run's mostly.
+    dacks=$(nstat 2>/dev/null | awk '$1 == "TcpExtDelayedACKs" { print $2; f = 1 } END { if (!f) print 0 }')
+    jq -r --arg n "$name" --argjson dacks "$dacks" --argjson st "$((s1 - s0))" --argjson hz "$HZ" --arg rss "$rss" \
         --argjson ct "$(echo "$c1 - $c0" | bc -l | sed 's/^\./0./')" \
-        '"\($n) \(.requests_per_s) \($st * 1e6 / $hz / ([.succeeded, 1] | max)) \($ct * 1e6 / ([.succeeded, 1] | max)) \(.latency_us.p50) \($rss) \(.latency_us.p99)"' \
+        '"\($n) \(.requests_per_s) \($st * 1e6 / $hz / ([.succeeded, 1] | max)) \($ct * 1e6 / ([.succeeded, 1] | max)) \(.latency_us.p50) \($rss) \(.latency_us.p99) \($dacks / ([.succeeded, 1] | max))"' \
         "$T/out.json" >>"$T/$name"
 }
 
@@ -140,8 +147,8 @@ anchors() {
     echo
     echo "Anchors: closed loop, 64-byte requests, ${DUR} s a run after a --connect-rate 10000 ramp, $ROUNDS interleaved rounds, medians"
     echo
-    echo "| connections | server | req/s | server CPU us/req | p99 ms | req/s / best public | CPU / best public's |"
-    echo "| ---: | --- | ---: | ---: | ---: | ---: | ---: |"
+    echo "| connections | server | req/s | server CPU us/req | p99 ms | delayed ACKs/req | req/s / best public | CPU / best public's |"
+    echo "| ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: |"
     for conns in 10000 1000; do
         for s in $servers; do rm -f "$T/$s"; done
         for _ in $(seq "$ROUNDS"); do
@@ -150,15 +157,15 @@ anchors() {
         best_rps=0 best_cpu=1
         for s in $servers; do
             rps=$(cut -d' ' -f2 "$T/$s" | median) cpu=$(cut -d' ' -f3 "$T/$s" | median)
-            p99=$(cut -d' ' -f7 "$T/$s" | median)
-            echo "$s $rps $cpu $p99" >>"$T/anchor.$conns"
+            p99=$(cut -d' ' -f7 "$T/$s" | median) dack=$(cut -d' ' -f8 "$T/$s" | median)
+            echo "$s $rps $cpu $p99 $dack" >>"$T/anchor.$conns"
             case $s in srv_*) ;; *)
                 if [ "$(echo "$rps > $best_rps" | bc -l)" = 1 ]; then best_rps=$rps best_cpu=$cpu; fi ;;
             esac
         done
-        while read -r s rps cpu p99; do
-            printf '| %d | %s | %.0f | %.2f | %.1f | %.2f | %.2f |\n' "$conns" "$s" "$rps" "$cpu" \
-                "$(echo "$p99 / 1000" | bc -l)" "$(echo "$rps / $best_rps" | bc -l)" "$(echo "$cpu / $best_cpu" | bc -l)"
+        while read -r s rps cpu p99 dack; do
+            printf '| %d | %s | %.0f | %.2f | %.1f | %.2f | %.2f | %.2f |\n' "$conns" "$s" "$rps" "$cpu" \
+                "$(echo "$p99 / 1000" | bc -l)" "$dack" "$(echo "$rps / $best_rps" | bc -l)" "$(echo "$cpu / $best_cpu" | bc -l)"
         done <"$T/anchor.$conns"
     done
 }
