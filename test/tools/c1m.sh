@@ -3,7 +3,18 @@
 # costs. Server `SERVER -w 64` on CPU 0, `cli_flood -w 64` from 60 loopback sources
 # on CPU 1, at 40,000 connections/s, held 30 s at 20,000 requests/s.
 #
-#   sh test/tools/c1m.sh [-c connections] [-s server] [-o results/c1m.json]
+#   sh test/tools/c1m.sh [-c connections] [-s server] [-o results/c1m.json] [-w workers]
+#                  [-b batch-us] [-e]
+#
+# -w sets the worker processes of both sides (default 64; RLIMIT_NOFILE 20,000
+# each means a million needs at least 51, and SO_REUSEPORT's hash spreads them
+# unevenly, so 52); -b is cli_flood's --batch (default its own, 1000 us).
+# -e runs it all in a network namespace of its own whose established-connection
+# hash has a bucket for each socket: the host's is sized at boot (262,144 buckets
+# here), so two million sockets hang in chains of 8 that every segment walks
+# (__inet_lookup_established, 7% of all samples at a million). The size comes
+# from net.ipv4.tcp_child_ehash_entries, read when a namespace is made: it is set
+# for that moment and put back.
 #
 # Needs about 10 GiB (5 KB of kernel memory per socket, two sockets a connection):
 # it exits 77, saying so, with less than 14 GiB available. Memory is read from
@@ -14,16 +25,38 @@
 set -u
 cd "$(dirname "$0")/../.."
 BIN=${BIN:-build}
-CONNS=1000000 SERVER=$BIN/srv_epoll OUT=results/c1m.json
-while getopts c:s:o: ch; do
+CONNS=1000000 SERVER=$BIN/srv_epoll OUT=results/c1m.json WORKERS=64 BATCH= NETNS=
+while getopts c:s:o:w:b:e ch; do
     case $ch in
     c) CONNS=$OPTARG ;;
     s) SERVER=$OPTARG ;;
     o) OUT=$OPTARG ;;
-    *) echo "usage: sh test/tools/c1m.sh [-c connections] [-s server] [-o file]" >&2; exit 2 ;;
+    w) WORKERS=$OPTARG ;;
+    b) BATCH=$OPTARG ;;
+    e) NETNS=1 ;;
+    *) echo "usage: sh test/tools/c1m.sh [-c connections] [-s server] [-o file] [-w workers] [-b batch-us] [-e]" >&2; exit 2 ;;
     esac
 done
-WORKERS=64 RATE=20000 HOLD=30 CRATE=40000 SOURCES=127.0.0.2-127.0.0.61
+if [ -n "$NETNS" ] && [ -z "${C1M_NETNS:-}" ]; then
+    [ "$(id -u)" = 0 ] && command -v ip >/dev/null ||
+        { echo "c1m: SKIP: -e needs root and ip (iproute2)" >&2; exit 77; }
+    buckets=1
+    while [ $buckets -lt $((CONNS * 2)) ]; do buckets=$((buckets * 2)); done
+    ns=c10k-c1m-$$
+    old=$(sysctl -n net.ipv4.tcp_child_ehash_entries) || exit 1
+    sysctl -qw net.ipv4.tcp_child_ehash_entries=$buckets || exit 1
+    ip netns add $ns
+    made=$?
+    sysctl -qw net.ipv4.tcp_child_ehash_entries="$old"
+    [ $made = 0 ] || { echo "c1m: ip netns add $ns failed" >&2; exit 1; }
+    ip -n $ns link set lo up
+    C1M_NETNS=$ns ip netns exec $ns sh test/tools/c1m.sh -c "$CONNS" -s "$SERVER" -o "$OUT" -w "$WORKERS" \
+        ${BATCH:+-b "$BATCH"} -e
+    rc=$?
+    ip netns del $ns
+    exit $rc
+fi
+RATE=20000 HOLD=30 CRATE=40000 SOURCES=127.0.0.2-127.0.0.61
 avail=$(awk '/^MemAvailable:/ { print $2 }' /proc/meminfo)
 need=$((CONNS * 14 / 1000))  # KiB: 14 GiB for a million
 if [ "$avail" -lt "$need" ]; then
@@ -31,7 +64,7 @@ if [ "$avail" -lt "$need" ]; then
     exit 77
 fi
 hard=$(ulimit -Hn)
-[ "$hard" -ge 20000 ] || { echo "c1m: SKIP: RLIMIT_NOFILE hard limit $hard, 64 workers need 20000 each" >&2; exit 77; }
+[ "$hard" -ge 20000 ] || { echo "c1m: SKIP: RLIMIT_NOFILE hard limit $hard, $WORKERS workers need 20000 each" >&2; exit 77; }
 [ -x "$SERVER" ] && [ -x "$BIN/cli_flood" ] || { echo "c1m: build first: make" >&2; exit 1; }
 T=$(mktemp -d "${TMPDIR:-/tmp}/c10k-c1m.XXXXXX")
 SRV_PID= CLI_PID=
@@ -54,14 +87,21 @@ group_pss() {
 # group_cpu_ns PID: CPU time of PID's children (the workers) and itself, ns.
 group_cpu_ns() { tasks_cpu_ns "$1" $(pgrep -P "$1"); }
 
+# Segments dropped at the CPUs' input queues so far (machine-wide, all tenants).
+softnet_drops() {
+    d=0
+    while read -r _ dropped _; do d=$((d + 0x$dropped)); done </proc/net/softnet_stat
+    echo $d
+}
 kernel0=$(kernel_kib)
+drops0=$(softnet_drops)
 nstat -n >/dev/null 2>&1
 taskset -c 0 "$SERVER" -w $WORKERS 0 >"$T/srv.out" 2>"$T/srv.err" &
 SRV_PID=$!
 PORT=$(wait_start_line "$T/srv.out" "$SRV_PID" 10) || { echo "c1m: server did not start: $(cat "$T/srv.err")" >&2; exit 1; }
 t0=$(date +%s.%N)
 taskset -c 1 "$BIN/cli_flood" -p "$PORT" -w $WORKERS -s $SOURCES -c "$CONNS" --connect-rate $CRATE \
-    -d $HOLD -R $RATE -t 30 --json >"$T/report.json" 2>"$T/cli.err" &
+    -d $HOLD -R $RATE -t 30 ${BATCH:+--batch $BATCH} --json >"$T/report.json" 2>"$T/cli.err" &
 CLI_PID=$!
 # Once a second: time, established sockets, kernel KiB, server CPU ns; the PSS
 # sums (128 smaps reads) only every fifth second.
@@ -80,7 +120,14 @@ CLI_PID=
 kill -TERM "$SRV_PID"
 wait "$SRV_PID"
 SRV_PID=
-nstat 2>/dev/null | grep -E 'ListenOverflows|ListenDrops|TCPReqQFullDrop|SyncookiesSent' >"$T/nstat"
+nstat 2>/dev/null >"$T/nstat.all"
+grep -E 'ListenOverflows|ListenDrops|TCPReqQFullDrop|SyncookiesSent' "$T/nstat.all" >"$T/nstat"
+# Segments lost and sent again, over the whole run (ramp included): a loopback
+# segment is dropped when a CPU's input queue (net.core.netdev_max_backlog) is
+# full, and waits for a loss probe or a retransmission timeout (200 ms and up).
+nst() { awk -v k="$1" '$1 == k { print $2; f = 1 } END { if (!f) print 0 }' "$T/nstat.all"; }
+retrans=$(nst TcpRetransSegs) rtos=$(nst TcpExtTCPTimeouts) probes=$(nst TcpExtTCPLossProbes)
+drops=$(($(softnet_drops) - drops0))
 
 r=$T/report.json
 jq -e . "$r" >/dev/null 2>&1 || { echo "c1m: cli_flood gave no report (exit $rc): $(head -c 500 "$T/cli.err")" >&2; exit 1; }
@@ -99,12 +146,16 @@ overflows=$(awk '{ s += $2 } END { print s + 0 }' "$T/nstat")
 name=$(basename "$SERVER")
 jq -c --arg server "$name" --argjson kernel "$kernel_b" --argjson srv "$srv_b" \
     --argjson cli "$cli_b" --argjson cpu "$cpu_us" --argjson rc "$rc" --argjson ovf "$overflows" \
-    '{server: $server, exit_status: $rc, connections: .concurrency, peak_open, connect_failed,
+    --argjson workers "$WORKERS" --arg batch "${BATCH:-default}" --argjson netns "${NETNS:-0}" \
+    --argjson retrans "$retrans" --argjson rtos "$rtos" --argjson probes "$probes" --argjson drops "$drops" \
+    '{server: $server, workers: $workers, batch_us: $batch, exit_status: $rc, connections: .concurrency, peak_open, connect_failed,
       dropped, failed, succeeded, connect_s, connect_rate_per_s: (.connections / .connect_s | floor),
       latency_p50_us: .latency_us.p50, latency_p99_us: .latency_us.p99,
       server_cpu_us_per_request: $cpu, kernel_bytes_per_connection: $kernel,
       server_pss_bytes_per_connection: $srv, client_pss_bytes_per_connection: $cli,
-      listen_overflows_and_drops: $ovf, memory_method: "/proc/meminfo deltas (Slab+PageTables+KernelStack), smaps_rollup Pss"}' \
+      listen_overflows_and_drops: $ovf, netns_own_ehash: ($netns == 1), retransmitted_segments: $retrans,
+      retransmission_timeouts: $rtos, loss_probes: $probes, input_queue_drops_machine_wide: $drops,
+      memory_method: "/proc/meminfo deltas (Slab+PageTables+KernelStack), smaps_rollup Pss"}' \
     "$r" >"$T/summary.json"
 mkdir -p "$(dirname "$OUT")"
 cp "$T/summary.json" "$OUT"

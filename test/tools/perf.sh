@@ -6,18 +6,40 @@
 # -b DIR compares with DIR/server instead of uv_echo: the A/B of a change (build
 # the old commit into DIR first).
 #
-#   test/tools/perf.sh [-n pairs] [-d seconds] [-o file] [-s server] [-b dir]
+# Anchors: the leanest public echo servers, built outside this tree as measuring
+# sticks (never commit them), and named by variables:
+#   FREVIB_EPOLL=/path/to/epoll_echo_server   frevib/epoll-echo-server, as published:
+#       clone it outside this tree and run make (gcc -O2 epoll_echo_server.c).
+#   FREVIB_URING=/path/to/io_uring_echo_server   frevib/io_uring-echo-server, patched:
+#       as published it dies at 10,000 connections, because io_uring_get_sqe()
+#       returns NULL once a batch needs more than its 2,048 SQ entries and the
+#       add_* functions write through that NULL. The patch: a get_sqe() that calls
+#       io_uring_submit() and retries while io_uring_get_sqe() returns NULL, used by
+#       every add_* function, and BUFFERS_COUNT 16384 instead of MAX_CONNECTIONS
+#       (4,096 provided buffers run out at 10,000 connections: "bufs in automatic
+#       buffer selection empty"). Build with liburing-dev: make.
+# With either set, a last table runs srv_epoll, srv_uring, uv_echo and the anchors
+# in turn at 10,000 and 1,000 held connections (closed loop, 64-byte requests,
+# --connect-rate 10000 so that no server's short listen queue drops SYNs; the
+# ramp is not measured), -r rounds (default 3), and prints medians with each
+# server's ratio to the best public one, and the client's delayed ACKs per
+# request (nstat), which move the server's CPU per request from round to round.
+# -a runs that table alone.
+#
+#   test/tools/perf.sh [-a] [-n pairs] [-d seconds] [-o file] [-r rounds] [-s server] [-b dir]
 set -u
 cd "$(dirname "$0")/../.." || exit 1
-PAIRS=5 DUR=10 OUT= SERVER=srv_epoll BASE=
-while getopts "n:d:o:s:b:" opt; do
+PAIRS=5 DUR=10 OUT= SERVER=srv_epoll BASE= ROUNDS=3 ONLY_ANCHORS=
+while getopts "an:d:o:r:s:b:" opt; do
     case $opt in
+    a) ONLY_ANCHORS=1 ;;
     n) PAIRS=$OPTARG ;;
     d) DUR=$OPTARG ;;
+    r) ROUNDS=$OPTARG ;;
     o) OUT=$OPTARG ;;
     s) SERVER=$OPTARG ;;
     b) BASE=$OPTARG ;;
-    *) echo "usage: test/tools/perf.sh [-n pairs] [-d seconds] [-o file] [-s server] [-b dir]" >&2; exit 2 ;;
+    *) echo "usage: test/tools/perf.sh [-a] [-n pairs] [-d seconds] [-o file] [-r rounds] [-s server] [-b dir]" >&2; exit 2 ;;
     esac
 done
 OTHER=uv_echo
@@ -29,8 +51,17 @@ for p in srv_epoll "$SERVER" cli_flood; do [ -x "./$p" ] || { echo "perf: ./$p m
 for tool in jq taskset strace; do
     command -v $tool >/dev/null || { echo "perf: $tool is needed: apt-get install $tool" >&2; exit 1; }
 done
+ANCHORS=
+[ -n "${FREVIB_EPOLL:-}" ] && ANCHORS="$ANCHORS frevib_epoll"
+[ -n "${FREVIB_URING:-}" ] && ANCHORS="$ANCHORS frevib_uring"
+for a in $ANCHORS; do
+    case $a in frevib_epoll) bin=$FREVIB_EPOLL ;; *) bin=$FREVIB_URING ;; esac
+    [ -x "$bin" ] || { echo "perf: $a: $bin is not an executable: build it (see the header of test/tools/perf.sh)" >&2; exit 1; }
+done
+[ -n "$ONLY_ANCHORS" ] && [ -z "$ANCHORS" ] &&
+    { echo "perf: -a needs FREVIB_EPOLL or FREVIB_URING (see the header of test/tools/perf.sh)" >&2; exit 2; }
 UV=${UV_ECHO:-/tmp/c10k-uv_echo}
-if [ "$OTHER" = uv_echo ] && [ ! -x "$UV" ]; then
+if { [ "$OTHER" = uv_echo ] || [ -n "$ANCHORS" ]; } && [ ! -x "$UV" ]; then
     cc -O2 -o "$UV" ../shared/anchors/uv_echo.c -luv 2>/dev/null ||
         { echo "perf: cannot build the libuv anchor: apt-get install libuv1-dev, and ../shared/anchors/uv_echo.c must exist" >&2; exit 1; }
 fi
@@ -50,24 +81,29 @@ child_cpu() {
 ticks() { sed 's/.*) //' "/proc/$1/stat" | awk '{ print $12 + $13 }'; }
 median() { sort -g | awk '{ v[NR] = $1 } END { print (NR ? v[int((NR + 1) / 2)] : "nan") }'; }
 
-# run NAME CLIENT-ARGS...: one measurement of server NAME ($SERVER or uv_echo);
-# appends "name rps srv_us_per_req cli_us_per_req p50_us rss_kib" to $T/NAME.
+# run NAME CLIENT-ARGS...: one measurement of server NAME (one of ours, base,
+# uv_echo or an anchor); appends "name rps srv_us_per_req cli_us_per_req p50_us
+# rss_kib p99_us delayed_acks_per_req" to $T/NAME.
 run() {
     name=$1; shift
     point=$((point + 1))
     addr=127.0.0.$((point % 200 + 20))  # fresh address pair: no TIME_WAIT in the way
     port=$((20000 + point % 1000))
-    if [ "$name" = base ]; then
-        taskset -c 0 "$BASE/$SERVER" -q -a "$addr" "$port" & SRV=$!
-    elif [ "$name" != uv_echo ]; then
-        taskset -c 0 "./$name" -q -a "$addr" "$port" & SRV=$!
-    else
-        # uv_echo listens on 127.0.0.1 only
-        addr=127.0.0.1
-        taskset -c 0 "$UV" "$port" 2>/dev/null & SRV=$!
-    fi
+    case $name in
+    base) taskset -c 0 "$BASE/$SERVER" -q -a "$addr" "$port" & SRV=$! ;;
+    # frevib's servers listen on every address
+    frevib_epoll) taskset -c 0 "$FREVIB_EPOLL" "$port" >/dev/null 2>&1 & SRV=$! ;;
+    frevib_uring) taskset -c 0 "$FREVIB_URING" "$port" >/dev/null 2>&1 & SRV=$! ;;
+    uv_echo)
+        addr=127.0.0.1  # uv_echo listens on 127.0.0.1 only
+        taskset -c 0 "$UV" "$port" 2>/dev/null & SRV=$! ;;
+    *) taskset -c 0 "./$name" -q -a "$addr" "$port" & SRV=$! ;;
+    esac
     sleep 0.3
+    # The table is a pipeline's subshell: its exit status is lost, the file is not.
+    kill -0 $SRV 2>/dev/null || { echo "perf: $name did not start (port $port)" >&2; SRV=; : >"$T/failed"; exit 1; }
     s0=$(ticks $SRV)
+    nstat -n >/dev/null 2>&1
     child_cpu >"$T/c0"
     taskset -c 1 ./cli_flood -a "$addr" -p "$port" --json "$@" >"$T/out.json" 2>/dev/null &
     cli=$!
@@ -78,9 +114,13 @@ run() {
     c0=$(cat "$T/c0") c1=$(cat "$T/c1")
     s1=$(ticks $SRV)
     kill -TERM $SRV; wait $SRV 2>/dev/null; SRV=
-    jq -r --arg n "$name" --argjson st "$((s1 - s0))" --argjson hz "$HZ" --arg rss "$rss" \
+    # The client sockets' delayed ACKs fire on the server's core (loopback delivers
+    # the echo there): a closed loop that falls into sending them costs the server
+    # more per request, whatever its code. Machine-wide counts, this run's mostly.
+    dacks=$(nstat 2>/dev/null | awk '$1 == "TcpExtDelayedACKs" { print $2; f = 1 } END { if (!f) print 0 }')
+    jq -r --arg n "$name" --argjson dacks "$dacks" --argjson st "$((s1 - s0))" --argjson hz "$HZ" --arg rss "$rss" \
         --argjson ct "$(echo "$c1 - $c0" | bc -l | sed 's/^\./0./')" \
-        '"\($n) \(.requests_per_s) \($st * 1e6 / $hz / ([.succeeded, 1] | max)) \($ct * 1e6 / ([.succeeded, 1] | max)) \(.latency_us.p50) \($rss)"' \
+        '"\($n) \(.requests_per_s) \($st * 1e6 / $hz / ([.succeeded, 1] | max)) \($ct * 1e6 / ([.succeeded, 1] | max)) \(.latency_us.p50) \($rss) \(.latency_us.p99) \($dacks / ([.succeeded, 1] | max))"' \
         "$T/out.json" >>"$T/$name"
 }
 
@@ -98,7 +138,44 @@ pairs() {
         "$(echo "$e_cli / $e_cpu" | bc -l)" "$e_rss" "$u_rss"
 }
 
+# anchors: every server in turn, ROUNDS rounds, at 10,000 and 1,000 connections;
+# prints medians and each one's ratios to the public server of the highest rate.
+anchors() {
+    servers="srv_epoll"
+    [ -x ./srv_uring ] && servers="$servers srv_uring"
+    servers="$servers uv_echo$ANCHORS"
+    echo
+    echo "Anchors: closed loop, 64-byte requests, ${DUR} s a run after a --connect-rate 10000 ramp, $ROUNDS interleaved rounds, medians"
+    echo
+    echo "| connections | server | req/s | server CPU us/req | p99 ms | delayed ACKs/req | req/s / best public | CPU / best public's |"
+    echo "| ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: |"
+    for conns in 10000 1000; do
+        for s in $servers; do rm -f "$T/$s"; done
+        for _ in $(seq "$ROUNDS"); do
+            for s in $servers; do run "$s" -c "$conns" -d "$DUR" --connect-rate 10000; done
+        done
+        best_rps=0 best_cpu=1
+        for s in $servers; do
+            rps=$(cut -d' ' -f2 "$T/$s" | median) cpu=$(cut -d' ' -f3 "$T/$s" | median)
+            p99=$(cut -d' ' -f7 "$T/$s" | median) dack=$(cut -d' ' -f8 "$T/$s" | median)
+            echo "$s $rps $cpu $p99 $dack" >>"$T/anchor.$conns"
+            case $s in srv_*) ;; *)
+                if [ "$(echo "$rps > $best_rps" | bc -l)" = 1 ]; then best_rps=$rps best_cpu=$cpu; fi ;;
+            esac
+        done
+        while read -r s rps cpu p99 dack; do
+            printf '| %d | %s | %.0f | %.2f | %.1f | %.2f | %.2f | %.2f |\n' "$conns" "$s" "$rps" "$cpu" \
+                "$(echo "$p99 / 1000" | bc -l)" "$dack" "$(echo "$rps / $best_rps" | bc -l)" "$(echo "$cpu / $best_cpu" | bc -l)"
+        done <"$T/anchor.$conns"
+    done
+}
+
 {
+if [ -n "$ONLY_ANCHORS" ]; then
+    echo "perf: anchors; $(date -u +%Y-%m-%dT%H:%MZ)"
+    anchors
+    exit 0
+fi
 echo "perf: $SERVER vs $OTHER${BASE:+ ($BASE/$SERVER)}, $PAIRS interleaved pairs, medians; $(date -u +%Y-%m-%dT%H:%MZ)"
 echo
 echo "| load | $SERVER req/s | $OTHER req/s | ratio | $SERVER CPU us/req | $OTHER CPU us/req | CPU ratio | cli_flood/$SERVER CPU | $SERVER RSS KiB | $OTHER RSS KiB |"
@@ -110,6 +187,9 @@ pairs "10000 nearly idle conns (100 req/s in all), 5 s: see RSS" -c 10000 -d 5 -
 
 # The rest measures srv_epoll alone.
 [ "$SERVER" = srv_epoll ] && [ -z "$BASE" ] || exit 0
+if [ -n "$ANCHORS" ]; then anchors; else
+    echo; echo "Anchors: FREVIB_EPOLL and FREVIB_URING not set (see the header of test/tools/perf.sh): skipped"
+fi
 
 # Round-trip floor: one connection, closed loop, against sockperf's TCP ping-pong.
 if command -v sockperf >/dev/null; then
@@ -143,3 +223,4 @@ echo
 printf 'System calls per request at 1000 connections x 200 requests: %.2f (%s calls for %s requests, including each connection'"'"'s accept, setup and close)\n' \
     "$(echo "$calls / $(jq .succeeded "$T/sc.json")" | bc -l)" "$calls" "$(jq .succeeded "$T/sc.json")"
 } | tee "${OUT:-/dev/null}"
+[ ! -e "$T/failed" ]
