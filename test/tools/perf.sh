@@ -29,6 +29,8 @@
 #   test/tools/perf.sh [-a] [-n pairs] [-d seconds] [-o file] [-r rounds] [-s server] [-b dir]
 set -u
 cd "$(dirname "$0")/../.." || exit 1
+. test/lib/core.sh
+BIN=${BIN:-build}
 PAIRS=5 DUR=10 OUT= SERVER=srv_epoll BASE= ROUNDS=3 ONLY_ANCHORS=
 while getopts "an:d:o:r:s:b:" opt; do
     case $opt in
@@ -47,10 +49,8 @@ if [ -n "$BASE" ]; then
     OTHER=base
     [ -x "$BASE/$SERVER" ] || { echo "perf: $BASE/$SERVER missing: build the baseline there" >&2; exit 1; }
 fi
-for p in srv_epoll "$SERVER" cli_flood; do [ -x "./$p" ] || { echo "perf: ./$p missing: run make" >&2; exit 1; }; done
-for tool in jq taskset strace; do
-    command -v $tool >/dev/null || { echo "perf: $tool is needed: apt-get install $tool" >&2; exit 1; }
-done
+need_built perf "$BIN" srv_epoll "$SERVER" cli_flood
+need_tools perf jq taskset strace bc
 ANCHORS=
 [ -n "${FREVIB_EPOLL:-}" ] && ANCHORS="$ANCHORS frevib_epoll"
 [ -n "${FREVIB_URING:-}" ] && ANCHORS="$ANCHORS frevib_uring"
@@ -78,8 +78,6 @@ child_cpu() {
     times >"$T/times"
     tail -1 "$T/times" | awk '{ gsub(/[ms]/, " "); split($0, f, " "); print f[1] * 60 + f[2] + f[3] * 60 + f[4] }'
 }
-ticks() { sed 's/.*) //' "/proc/$1/stat" | awk '{ print $12 + $13 }'; }
-median() { sort -g | awk '{ v[NR] = $1 } END { print (NR ? v[int((NR + 1) / 2)] : "nan") }'; }
 
 # run NAME CLIENT-ARGS...: one measurement of server NAME (one of ours, base,
 # uv_echo or an anchor); appends "name rps srv_us_per_req cli_us_per_req p50_us
@@ -88,7 +86,7 @@ run() {
     name=$1; shift
     point=$((point + 1))
     addr=127.0.0.$((point % 200 + 20))  # fresh address pair: no TIME_WAIT in the way
-    port=$((20000 + point % 1000))
+    port=$(free_port) || { echo "perf: no free port" >&2; exit 1; }
     case $name in
     base) taskset -c 0 "$BASE/$SERVER" -q -a "$addr" "$port" & SRV=$! ;;
     # frevib's servers listen on every address
@@ -97,22 +95,22 @@ run() {
     uv_echo)
         addr=127.0.0.1  # uv_echo listens on 127.0.0.1 only
         taskset -c 0 "$UV" "$port" 2>/dev/null & SRV=$! ;;
-    *) taskset -c 0 "./$name" -q -a "$addr" "$port" & SRV=$! ;;
+    *) taskset -c 0 "$BIN/$name" -q -a "$addr" "$port" & SRV=$! ;;
     esac
-    sleep 0.3
+    wait_listen "$port" 5
     # The table is a pipeline's subshell: its exit status is lost, the file is not.
     kill -0 $SRV 2>/dev/null || { echo "perf: $name did not start (port $port)" >&2; SRV=; : >"$T/failed"; exit 1; }
-    s0=$(ticks $SRV)
+    s0=$(cpu_ticks $SRV)
     nstat -n >/dev/null 2>&1
     child_cpu >"$T/c0"
-    taskset -c 1 ./cli_flood -a "$addr" -p "$port" --json "$@" >"$T/out.json" 2>/dev/null &
+    taskset -c 1 "$BIN/cli_flood" -a "$addr" -p "$port" --json "$@" >"$T/out.json" 2>/dev/null &
     cli=$!
     sleep 1
     rss=$(awk '/VmRSS/ { print $2 }' /proc/$SRV/status)
     wait $cli
     child_cpu >"$T/c1"
     c0=$(cat "$T/c0") c1=$(cat "$T/c1")
-    s1=$(ticks $SRV)
+    s1=$(cpu_ticks $SRV)
     kill -TERM $SRV; wait $SRV 2>/dev/null; SRV=
     # The client sockets' delayed ACKs fire on the server's core (loopback delivers
     # the echo there): a closed loop that falls into sending them costs the server
@@ -142,7 +140,7 @@ pairs() {
 # prints medians and each one's ratios to the public server of the highest rate.
 anchors() {
     servers="srv_epoll"
-    [ -x ./srv_uring ] && servers="$servers srv_uring"
+    [ -x "$BIN/srv_uring" ] && servers="$servers srv_uring"
     servers="$servers uv_echo$ANCHORS"
     echo
     echo "Anchors: closed loop, 64-byte requests, ${DUR} s a run after a --connect-rate 10000 ramp, $ROUNDS interleaved rounds, medians"
@@ -195,11 +193,12 @@ fi
 if command -v sockperf >/dev/null; then
     rm -f "$T/rtt_e" "$T/rtt_s"
     for _ in $(seq "$PAIRS"); do
-        point=$((point + 1)); port=$((21000 + point % 1000))
-        taskset -c 0 ./srv_epoll -q "$port" & SRV=$!; sleep 0.3
-        taskset -c 1 ./cli_flood -p "$port" -c 1 -d "$DUR" --json 2>/dev/null | jq .latency_us.p50 >>"$T/rtt_e"
+        port=$(free_port)
+        taskset -c 0 "$BIN/srv_epoll" -q "$port" & SRV=$!; wait_listen "$port" 5
+        taskset -c 1 "$BIN/cli_flood" -p "$port" -c 1 -d "$DUR" --json 2>/dev/null | jq .latency_us.p50 >>"$T/rtt_e"
         kill -TERM $SRV; wait $SRV 2>/dev/null; SRV=
-        taskset -c 0 sockperf server --tcp -i 127.0.0.1 -p "$port" >/dev/null 2>&1 & SRV=$!; sleep 0.5
+        port=$(free_port)
+        taskset -c 0 sockperf server --tcp -i 127.0.0.1 -p "$port" >/dev/null 2>&1 & SRV=$!; wait_listen "$port" 5
         taskset -c 1 sockperf ping-pong --tcp -i 127.0.0.1 -p "$port" -t "$DUR" --full-rtt 2>&1 |
             sed -n 's/.*percentile 50.000 = *//p' >>"$T/rtt_s"
         kill -TERM $SRV; wait $SRV 2>/dev/null; SRV=
@@ -213,9 +212,9 @@ else
 fi
 
 # System calls per echoed request at 1000 busy connections.
-point=$((point + 1)); port=$((22000 + point % 1000))
-taskset -c 0 strace -f -c -o "$T/strace" ./srv_epoll -q "$port" & SRV=$!; sleep 0.5
-taskset -c 1 ./cli_flood -p "$port" -n 200000 -c 1000 -r 200 --json >"$T/sc.json" 2>/dev/null
+port=$(free_port)
+taskset -c 0 strace -f -c -o "$T/strace" "$BIN/srv_epoll" -q "$port" & SRV=$!; wait_listen "$port" 5
+taskset -c 1 "$BIN/cli_flood" -p "$port" -n 200000 -c 1000 -r 200 --json >"$T/sc.json" 2>/dev/null
 # strace passes signals on only to its tracee: stop srv_epoll itself.
 kill -TERM $(pgrep -P $SRV); wait $SRV 2>/dev/null; SRV=
 calls=$(awk '$NF == "total" { print $(NF-2) }' "$T/strace")
