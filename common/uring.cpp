@@ -84,6 +84,7 @@ bool uring_setup(Uring *r, unsigned sq_entries, unsigned cq_entries) {
     r->cq_tail = (unsigned *)(cq + p.cq_off.tail);
     r->cq_mask = *(unsigned *)(cq + p.cq_off.ring_mask);
     r->cqes = (io_uring_cqe *)(cq + p.cq_off.cqes);
+    r->features = p.features;
     return modern;
 }
 
@@ -176,13 +177,20 @@ bool uring_bufs_setup(Uring *r, UringBufs *b, unsigned count, unsigned size) {
 
 void uring_bufq_take(UringBufs *b, UringBufQueue *q, uint32_t cqe_flags, int res) {
     if (!(cqe_flags & IORING_CQE_F_BUFFER)) return;
-    uint16_t bid = (uint16_t)(cqe_flags >> IORING_CQE_BUFFER_SHIFT);
-    b->n_free--;
-    b->len[bid] = (uint32_t)res;
-    b->next[bid] = kUringNoBuf;
-    if (q->tail == kUringNoBuf) q->head = bid;
-    else b->next[q->tail] = bid;
-    q->tail = bid;
+    // Entries are rewritten only once given back, so those taken still say which.
+    if (b->ring[b->head & (b->count - 1)].bid != (uint16_t)(cqe_flags >> IORING_CQE_BUFFER_SHIFT))
+        die(EXIT_RUNTIME, "provided buffer %u taken out of order", cqe_flags >> IORING_CQE_BUFFER_SHIFT);
+    uint32_t left = res > 0 ? (uint32_t)res : 0;
+    do {
+        uint16_t bid = b->ring[b->head++ & (b->count - 1)].bid;
+        b->n_free--;
+        b->len[bid] = left < b->size ? left : b->size;
+        left -= b->len[bid];
+        b->next[bid] = kUringNoBuf;
+        if (q->tail == kUringNoBuf) q->head = bid;
+        else b->next[q->tail] = bid;
+        q->tail = bid;
+    } while (left > 0);
 }
 
 void uring_bufq_give_after(UringBufs *b, UringBufQueue *q, unsigned keep) {

@@ -6,10 +6,23 @@
 #include <sys/socket.h>
 #include <sys/uio.h>
 
+// Newer than some system headers. Bundled receives: Linux 6.10.
+#ifndef IORING_RECVSEND_BUNDLE
+#define IORING_RECVSEND_BUNDLE (1U << 4)
+#endif
+#ifndef IORING_FEAT_RECVSEND_BUNDLE
+#define IORING_FEAT_RECVSEND_BUNDLE (1U << 14)
+#endif
+// Linux 6.15, which also lets a multishot recv's len cap each completion.
+#ifndef IORING_FEAT_NO_IOWAIT
+#define IORING_FEAT_NO_IOWAIT (1U << 17)
+#endif
+
 struct Uring {
     int fd;
     unsigned *sq_head, *sq_tail, *cq_head, *cq_tail;
     unsigned sq_mask, cq_mask, sq_entries, local_tail;
+    unsigned features;  // IORING_FEAT_*
     io_uring_sqe *sqes;
     io_uring_cqe *cqes;
 };
@@ -54,14 +67,16 @@ struct UringBufs {
     uint16_t *next;  // links of the queues below
     unsigned count, size, n_free;
     uint16_t tail;  // ours; published by uring_bufs_publish
+    uint16_t head;  // the next entry the kernel takes: it takes them in order
 };
 constexpr uint16_t kUringNoBuf = 0xffff;
 // Received buffers in order (a connection's), linked through UringBufs::next.
 struct UringBufQueue {
     uint16_t head, tail;
 };
-// Appends what a completion brought to q, if it brought a buffer (cqe_flags), and
-// counts it as lent out.
+// Appends what a completion brought to q, if it brought buffers (cqe_flags), and
+// counts them as lent out: res bytes, in the ring's next entries (a bundle fills
+// several, whole but the last; the CQE names only the first).
 void uring_bufq_take(UringBufs *b, UringBufQueue *q, uint32_t cqe_flags, int res);
 // Buffers go back to the ring through uring_buf_give_chain alone: n of them linked
 // from bid on. Returns the one after them (kUringNoBuf at the chain's end).
@@ -74,9 +89,9 @@ void uring_bufq_give_after(UringBufs *b, UringBufQueue *q, unsigned keep);
 void uring_bufq_give_sent(UringBufs *b, UringBufQueue *q, uint32_t *off);
 // A gathered send's message: the kernel reads it at submission
 // (IORING_FEAT_SUBMIT_STABLE), but one per connection keeps it simple. Gathered, a
-// 64 KiB request of 2 KiB buffers goes back in 2 sends, not 32 (each a completion
-// and a trip through TCP: 6.5 times epoll's CPU per MiB).
-constexpr unsigned kUringSendBufs = 16;
+// 64 KiB request goes back in one send, not one a buffer (each a completion and a
+// trip through TCP: with 2 KiB buffers, 6.5 times epoll's CPU per MiB).
+constexpr unsigned kUringSendBufs = 32;
 struct UringSendMsg {
     msghdr msg;
     iovec iov[kUringSendBufs];
@@ -96,7 +111,7 @@ inline void uring_bufs_publish(UringBufs *b) {
 
 // A completion's user_data: all it takes to handle it, even once the connection it
 // was for has closed. Packed and unpacked here alone; the widths, low bits first:
-constexpr unsigned kTagFdBits = 24, kTagBidBits = 16, kTagGenBits = 16, kTagBufsBits = 5,
+constexpr unsigned kTagFdBits = 23, kTagBidBits = 16, kTagGenBits = 16, kTagBufsBits = 6,
                    kTagOpBits = 3;
 struct UringTag {
     uint8_t op;      // what was asked
@@ -112,7 +127,7 @@ static_assert(kTagBidBits == 16 && kTagGenBits == 16 && kTagFdBits <= 32 && kTag
 constexpr unsigned kUringTagMaxOp = (1u << kTagOpBits) - 1, kUringTagMaxBufs = (1u << kTagBufsBits) - 1;
 // A field too wide for its bits would spill into the next: callers assert their
 // maxima against these; descriptors stay below RLIMIT_NOFILE (fs.nr_open, 2^20 by
-// default), far under 2^24.
+// default), far under 2^23.
 constexpr uint64_t uring_tag(UringTag t) {
     uint64_t v = t.op;
     v = v << kTagBufsBits | t.nbufs;
@@ -139,6 +154,6 @@ constexpr bool uring_tag_round_trips(UringTag t) {
     return u.op == t.op && u.nbufs == t.nbufs && u.gen == t.gen && u.bid == t.bid && u.fd == t.fd;
 }
 // Every field near its maximum comes back whole, and none spills into a neighbour.
-static_assert(uring_tag_round_trips({7, 31, 0xfffe, 0xfffd, 0xfffffc}) &&
-                  uring_tag_round_trips({1, 0, 0, 0, 0xffffff}) && uring_tag_round_trips({0, 1, 1, 1, 0}),
+static_assert(uring_tag_round_trips({7, 63, 0xfffe, 0xfffd, 0x7ffffc}) &&
+                  uring_tag_round_trips({1, 0, 0, 0, 0x7fffff}) && uring_tag_round_trips({0, 1, 1, 1, 0}),
               "uring_tag and uring_untag agree");

@@ -1,10 +1,18 @@
-# srv_uring's modes: multishot with provided buffers where the kernel has them (and
-# -t driven by a timeout request), the fallback when SRV_URING_PLAIN is set; and where io_uring_setup is refused (here by a
-# seccomp filter) it exits 1 with the reason and a hint, and server tests skip.
+# srv_uring's modes: bundled multishot receives into provided buffers from Linux
+# 6.15, multishot ones (one buffer a completion) from 6.1 or when
+# SRV_URING_NO_BUNDLE is set, -t driven by a timeout request, the fallback when
+# SRV_URING_PLAIN is set; and where io_uring_setup is refused (here by a seccomp
+# filter) it exits 1 with the reason and a hint, and server tests skip.
 . "$(dirname "$0")/../../lib/lib.sh"
+kernel=$(uname -r | awk -F. '{ print $1 * 1000 + $2 }')
+want='multishot accept and recv, provided buffers'
+[ "$kernel" -ge 6015 ] && want='multishot accept and bundled recv, provided buffers'
 start_server
-grep -q 'strategy io_uring (multishot accept and recv, provided buffers)' "$T/srv.out" ||
-    fail "default mode: $(cat "$T/srv.out")"
+grep -qF "strategy io_uring ($want)" "$T/srv.out" || fail "default mode on $(uname -r): $(cat "$T/srv.out")"
+stop_server || fail "exit status $?"
+SRV_URING_NO_BUNDLE=1 start_server
+grep -qF 'strategy io_uring (multishot accept and recv, provided buffers)' "$T/srv.out" ||
+    fail "SRV_URING_NO_BUNDLE mode: $(cat "$T/srv.out")"
 stop_server || fail "exit status $?"
 # -t: a timeout request ticking once a second closes idle connections.
 start_server -t 1
