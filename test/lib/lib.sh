@@ -1,5 +1,5 @@
 # Shared by the shell tests. The caller's environment names the binaries:
-# SERVER (a srv_* program), CLI (cli_flood), PEER (test/peer).
+# SERVER (a srv_* program), CLI (cli_flood), PEER (test/helpers/peer).
 set -u
 . "$(dirname "${BASH_SOURCE[0]}")/core.sh"
 T=$(mktemp -d "${TMPDIR:-/tmp}/c10k-test.XXXXXX")

@@ -1,4 +1,4 @@
-# cli_flood's checks hold over IPv6: against test/badsrv on [::1], a wrong echo is
+# cli_flood's checks hold over IPv6: against test/helpers/badsrv on [::1], a wrong echo is
 # a mismatch and an early close is closed_early, each counted alone, exit 1; an
 # IPv6 address in -s against an IPv4 target is refused with a message.
 . "$(dirname "$0")/../../lib/lib.sh"

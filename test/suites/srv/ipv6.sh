@@ -1,5 +1,5 @@
 # The server on [::1]: its start line names the address, a 1 MiB random echo comes
-# back exact (test/peer over IPv6), and cli_flood -a ::1 gets a flood of 1,000
+# back exact (test/helpers/peer over IPv6), and cli_flood -a ::1 gets a flood of 1,000
 # connections echoed, one-shot and held with -s ::1 (named source ports on IPv6
 # sources), every request and connection counted by the server.
 . "$(dirname "$0")/../../lib/lib.sh"
