@@ -35,17 +35,26 @@ for kind in json text; do
             fail "noaccept text: no connect line for $queued connected, $lost not: $(cat "$T/report.txt")"
         grep -q "^  not opened  connect_timeout $lost$" "$T/report.txt" ||
             fail "noaccept text: no 'not opened' line: $(cat "$T/report.txt")"
-        grep -q "^  failures    connect_timeout $lost$" "$T/report.txt" ||
+        # (and read_timeout, for queued connections whose timeout beat the window's end)
+        grep -Eq "^  failures    connect_timeout $lost( |$)" "$T/report.txt" ||
             fail "noaccept text: no failures line: $(cat "$T/report.txt")"
         continue
     fi
     expect_eq "noaccept: connect_failed" "$(jq .connect_failed "$T/report.json")" $lost
     expect_eq "noaccept: connections" "$(jq .connections "$T/report.json")" "$queued"
     expect_eq "noaccept: connect causes" "$(cause_counts .connection_failures.connect)" "connect_timeout=$lost "
-    expect_eq "noaccept: drop causes" "$(cause_counts .connection_failures.dropped)" ""
+    # The queued connections' requests are never read. Whether a read timeout (-t 1)
+    # comes before the window ends is the scheduler's (CI saw it under ASan), so
+    # each of them is either still waiting at the end (not counted) or dropped as
+    # read_timeout, and nothing else.
+    late=$(jq '.connection_failures.dropped.read_timeout' "$T/report.json")
+    [ "$late" -le "$queued" ] || fail "noaccept: $late read_timeout drops of $queued queued"
+    extra=
+    [ "$late" -gt 0 ] && extra="read_timeout=$late "
+    expect_eq "noaccept: drop causes" "$(cause_counts .connection_failures.dropped)" "$extra"
     # Closed loop: each connection that never opened loses the one request it had.
-    expect_eq "noaccept: request failures" "$(cause_counts .failures)" "connect_timeout=$lost "
-    expect_eq "noaccept: failed" "$(jq .failed "$T/report.json")" $lost
+    expect_eq "noaccept: request failures" "$(cause_counts .failures)" "connect_timeout=$lost $extra"
+    expect_eq "noaccept: failed" "$(jq .failed "$T/report.json")" $((lost + late))
     echo "noaccept: $queued queued by the kernel, $lost connect_failed"
 done
 
