@@ -8,6 +8,7 @@
 #include <sys/time.h>
 #include <unistd.h>
 
+#include "clock.h"
 #include "net.h"
 
 bool echo(int fd, Pending *p, const char *data, size_t n, ServerStats *st) {
@@ -101,11 +102,16 @@ void echo_blocking(int fd, int idle_s, ServerStats *st) {
             err = errno;
             break;
         }
+        // SO_SNDTIMEO ends a send that moved a few bytes with their count, not
+        // EAGAIN: a peer that never reads but lets a window update through now and
+        // then would keep the echo alive for ever. One deadline covers the chunk.
+        uint64_t deadline = idle_s ? mono_ns() + (uint64_t)idle_s * 1000000000u : 0;
         for (ssize_t off = 0; off < n && !err;) {
             ssize_t w = send(fd, buf + off, (size_t)(n - off), MSG_NOSIGNAL);
             if (w > 0) {
                 add(C_BYTES_ECHOED, (uint64_t)w);
                 off += w;
+                if (off < n && deadline && mono_ns() >= deadline) err = EAGAIN;
             } else if (errno != EINTR) {
                 err = errno;
             }

@@ -22,7 +22,9 @@
 //                                 echo every MS milliseconds for SECONDS; fails if the
 //                                 server closes it
 //   peer PORT noread N SECONDS    N connections send as fast as they can and never read;
-//                                 reports how much each got into the connection
+//                                 reports how much each got into the connection, and
+//                                 how many the server closed (each is then left
+//                                 alone, the rest go on; fails if any was)
 //
 // Dials 127.0.0.1, or the IPv4 or IPv6 address in $PEER_HOST (the netns test's
 // server, ::1).
@@ -289,12 +291,21 @@ static int noread(int n, int seconds) {
     double end = now_s() + seconds, last_progress = now_s();
     printf("peer: noread started\n");
     fflush(stdout);
-    while (now_s() < end) {
+    // Leaving at the first close would reset the others before the server's verdict.
+    int closed = 0;
+    const char *why = nullptr;
+    while (now_s() < end && closed < n) {
         if (poll(p.data(), p.size(), 100) < 0) break;
         for (size_t i = 0; i < p.size(); i++) {
-            if (!(p[i].revents & POLLOUT)) continue;
+            if (p[i].fd < 0 || !(p[i].revents & (POLLOUT | POLLERR | POLLHUP))) continue;
             ssize_t w = send(p[i].fd, buf, sizeof buf, MSG_DONTWAIT | MSG_NOSIGNAL);
-            if (w < 0 && errno != EAGAIN) return result("noread", sent[i], 0, strerror(errno));
+            if (w < 0 && errno != EAGAIN) {
+                if (!why) why = strerror(errno);
+                close(p[i].fd);
+                p[i].fd = -1;  // poll skips it
+                closed++;
+                continue;
+            }
             if (w > 0) {
                 sent[i] += (size_t)w;
                 last_progress = now_s();
@@ -306,10 +317,11 @@ static int noread(int n, int seconds) {
         total += s;
         if (s > most) most = s;
     }
-    printf("peer: noread conns=%d sent=%zu max_per_conn=%zu stalled_for=%.1f\n", n, total, most,
-           end - last_progress);
-    for (pollfd &q : p) close(q.fd);
-    return 0;
+    printf("peer: noread conns=%d sent=%zu max_per_conn=%zu stalled_for=%.1f closed_by_server=%d %s%s\n",
+           n, total, most, end - last_progress, closed, why ? "FAIL " : "ok", why ? why : "");
+    for (pollfd &q : p)
+        if (q.fd >= 0) close(q.fd);
+    return why ? 1 : 0;
 }
 
 int main(int argc, char **argv) {
