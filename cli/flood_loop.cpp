@@ -56,11 +56,16 @@ void close_slot(int fd, Failure why, bool ok) {
     run.open_conns--;
 }
 
+static void set_deadline(Slot &s, uint64_t t) {
+    s.deadline_ns = t;
+    if (t < run.next_deadline) run.next_deadline = t;
+}
+
 bool send_request(int fd, Slot &s, uint64_t due) {
     State was = s.state;
     s.sent_ns = mono_ns();
     s.due_ns = due ? due : s.sent_ns;
-    s.deadline_ns = s.sent_ns + run.timeout_ns;
+    set_deadline(s, s.sent_ns + run.timeout_ns);
     request_make(s.sent_ns, &s.req);
     s.tx_off = 0;
     s.rx_off = 0;
@@ -120,7 +125,7 @@ int open_slot(uint64_t now, uint64_t quota, uint32_t idx) {
     s.quota = (uint32_t)quota;
     s.idx = idx;
     s.state = S_CONNECTING;
-    s.deadline_ns = now + run.timeout_ns;
+    set_deadline(s, now + run.timeout_ns);
     if (fd > run.max_slot_fd) run.max_slot_fd = fd;
     if ((uint64_t)++run.open_conns > run.rep->peak_open) run.rep->peak_open = (uint64_t)run.open_conns;
     return fd;
@@ -182,20 +187,32 @@ void on_event(int fd, uint32_t e) {
 }
 
 void expire(uint64_t now) {
+    if (now < run.next_deadline) return;
+    // Rebuilt by this scan; deadlines set meanwhile (by on_event) lower it too.
+    uint64_t next = UINT64_MAX;
+    run.next_deadline = UINT64_MAX;
     for (int fd = 0; fd <= run.max_slot_fd; fd++) {
         Slot &s = run.slots[fd];
-        if ((s.state != S_CONNECTING && s.state != S_WAIT_ECHO) || now < s.deadline_ns) continue;
+        if (s.state != S_CONNECTING && s.state != S_WAIT_ECHO) continue;
+        if (now < s.deadline_ns) {
+            if (s.deadline_ns < next) next = s.deadline_ns;
+            continue;
+        }
         if (s.state == S_CONNECTING) {
             // Its event may still be waiting its turn in a busy client: ask the socket.
             // (poll's bits are epoll's on Linux.)
             pollfd p = {fd, POLLOUT | POLLIN | POLLRDHUP, 0};
             if (poll(&p, 1, 0) == 1) {
                 on_event(fd, (uint32_t)p.revents);
+                // Still connecting (or a request out, deadline behind): look again next time.
+                bool live = s.state == S_CONNECTING || s.state == S_WAIT_ECHO;
+                if (live && s.deadline_ns < next) next = s.deadline_ns;
                 continue;
             }
         }
         close_slot(fd, s.state == S_CONNECTING ? F_CONNECT_TIMEOUT : F_READ_TIMEOUT, false);
     }
+    if (next < run.next_deadline) run.next_deadline = next;
 }
 
 void progress(uint64_t now) {

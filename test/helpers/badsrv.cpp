@@ -15,6 +15,8 @@
 //   badsrv skip=OFFSET PORT    echo every byte as it comes but byte OFFSET
 //   badsrv record=FILE PORT    echo every byte as it comes, and append it to FILE
 //   badsrv delay=MS PORT       echo each line MS milliseconds after it arrived
+//   badsrv mute=N PORT         echo the first N lines of each connection, then read
+//                              everything and never answer
 //   badsrv http=KIND PORT      an HTTP/1.1 server gone wrong, a process per connection;
 //                              to each request (up to its blank line) it answers:
 //     malformed  a status line "HTTP/1.1 2OO OK"
@@ -57,7 +59,7 @@ struct Conn {
     long long drop_at_ms;  // drop: when to close it; 0 never
     long long stray_at_ms; // stray: when to send a byte nobody asked for; 0 never
     long long echo_at_ms;  // delay: when to echo the line held; 0 none held
-    long long off;         // flip, skip, record: bytes of the stream so far
+    long long off;         // flip, skip, record: bytes of the stream so far; mute: lines
     bool reset;            // drop: close with an RST rather than a FIN
 };
 
@@ -72,13 +74,14 @@ int mode_of(const char *arg) {
     snprintf(s, sizeof s, "%.*s", (int)strcspn(arg, "="), arg);
     static const char *const modes[] = {"close", "eof",      "garbage", "extra", "half",
                                         "silent", "noaccept", "drop",    "split", "stray",
-                                        "flip",  "skip",     "record",  "delay", "http"};
-    for (int i = 0; i < 15; i++)
+                                        "flip",  "skip",     "record",  "delay", "http",
+                                        "mute"};
+    for (int i = 0; i < 16; i++)
         if (!strcmp(s, modes[i])) return i;
     return -1;
 }
 enum { M_CLOSE, M_EOF, M_GARBAGE, M_EXTRA, M_HALF, M_SILENT, M_NOACCEPT, M_DROP, M_SPLIT, M_STRAY,
-       M_FLIP, M_SKIP, M_RECORD, M_DELAY, M_HTTP };
+       M_FLIP, M_SKIP, M_RECORD, M_DELAY, M_HTTP, M_MUTE };
 
 bool write_all(int fd, const char *p, size_t n) {
     while (n) {
@@ -170,7 +173,7 @@ int main(int argc, char **argv) {
     bool with_arg = mode >= M_FLIP;
     if (mode < 0 || (mode != M_DROP && argc != 3) || argc > 5 || with_arg != (eq != nullptr)) {
         fprintf(stderr, "usage: badsrv close|eof|garbage|extra|half|silent|noaccept|split|stray port\n"
-                        "       badsrv flip=offset|skip=offset|record=file|delay=ms port\n"
+                        "       badsrv flip=offset|skip=offset|record=file|delay=ms|mute=lines port\n"
                         "       badsrv http=malformed|short|chunked|bighead|big|notfound port\n"
                         "       badsrv drop port [every [after-ms]]\n");
         return 2;
@@ -345,6 +348,8 @@ int main(int argc, char **argv) {
                     (void)!write(fd, c.line + a, (size_t)(b - a));
                     usleep(2000);
                     (void)!write(fd, c.line + b, (size_t)(l - b));
+                } else if (mode == M_MUTE) {
+                    if (c.off++ < arg) (void)!write(fd, c.line, (size_t)l);
                 } else if (mode == M_STRAY) {
                     (void)!write(fd, c.line, (size_t)l);
                     if (!c.stray_at_ms) c.stray_at_ms = now_ms() + 50;  // once idle again
