@@ -82,6 +82,6 @@ void close_idle_conns(Conn *conns, int max_fd, uint32_t now_ms, int idle_s, Serv
 
 // The blocking servers' echo (srv_fork, srv_thread): reads and writes back until
 // the peer closes, then closes fd. idle_s > 0: a read that waits that long, or an
-// echo of one read that takes that long to send, gives up and counts as idle_closed. Counts with atomic
-// adds: st is shared by processes or threads.
+// echo of one read that takes that long to send, gives up and counts as
+// idle_closed. Counts with atomic adds: st is shared by processes or threads.
 void echo_blocking(int fd, int idle_s, ServerStats *st);
