@@ -189,13 +189,12 @@ void on_event(int fd, uint32_t e) {
 void expire(uint64_t now) {
     if (now < run.next_deadline) return;
     // Rebuilt by this scan; deadlines set meanwhile (by on_event) lower it too.
-    uint64_t next = UINT64_MAX;
     run.next_deadline = UINT64_MAX;
     for (int fd = 0; fd <= run.max_slot_fd; fd++) {
         Slot &s = run.slots[fd];
         if (s.state != S_CONNECTING && s.state != S_WAIT_ECHO) continue;
         if (now < s.deadline_ns) {
-            if (s.deadline_ns < next) next = s.deadline_ns;
+            if (s.deadline_ns < run.next_deadline) run.next_deadline = s.deadline_ns;
             continue;
         }
         if (s.state == S_CONNECTING) {
@@ -206,13 +205,12 @@ void expire(uint64_t now) {
                 on_event(fd, (uint32_t)p.revents);
                 // Still connecting (or a request out, deadline behind): look again next time.
                 bool live = s.state == S_CONNECTING || s.state == S_WAIT_ECHO;
-                if (live && s.deadline_ns < next) next = s.deadline_ns;
+                if (live && s.deadline_ns < run.next_deadline) run.next_deadline = s.deadline_ns;
                 continue;
             }
         }
         close_slot(fd, s.state == S_CONNECTING ? F_CONNECT_TIMEOUT : F_READ_TIMEOUT, false);
     }
-    if (next < run.next_deadline) run.next_deadline = next;
 }
 
 void progress(uint64_t now) {
