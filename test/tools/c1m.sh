@@ -79,10 +79,11 @@ flock -w 900 9 || { echo "c1m: waited 15 minutes for the load lock" >&2; exit 1;
 
 . test/lib/core.sh
 . test/tools/measure.sh  # kernel_kib, tasks_cpu_ns
-# group_pss PID: Pss of PID and its children, KiB.
+# group_pss PID: Pss of PID and its children, KiB (one cat for all: see tasks_cpu_ns).
 group_pss() {
-    for p in $1 $(pgrep -P "$1"); do cat "/proc/$p/smaps_rollup" 2>/dev/null; done |
-        awk '/^Pss:/ { s += $2 } END { print s + 0 }'
+    files=
+    for p in $1 $(pgrep -P "$1"); do files="$files /proc/$p/smaps_rollup"; done
+    cat $files 2>/dev/null | awk '/^Pss:/ { s += $2 } END { print s + 0 }'
 }
 # group_cpu_ns PID: CPU time of PID's children (the workers) and itself, ns.
 group_cpu_ns() { tasks_cpu_ns "$1" $(pgrep -P "$1"); }
