@@ -56,9 +56,14 @@ void close_slot(int fd, Failure why, bool ok) {
     run.open_conns--;
 }
 
+// run.next_deadline is a lower bound on every live deadline: expire() scans only past it.
+static void lower_next_deadline(uint64_t t) {
+    if (t < run.next_deadline) run.next_deadline = t;
+}
+
 static void set_deadline(Slot &s, uint64_t t) {
     s.deadline_ns = t;
-    if (t < run.next_deadline) run.next_deadline = t;
+    lower_next_deadline(t);
 }
 
 bool send_request(int fd, Slot &s, uint64_t due) {
@@ -194,7 +199,7 @@ void expire(uint64_t now) {
         Slot &s = run.slots[fd];
         if (s.state != S_CONNECTING && s.state != S_WAIT_ECHO) continue;
         if (now < s.deadline_ns) {
-            if (s.deadline_ns < run.next_deadline) run.next_deadline = s.deadline_ns;
+            lower_next_deadline(s.deadline_ns);
             continue;
         }
         if (s.state == S_CONNECTING) {
@@ -205,7 +210,7 @@ void expire(uint64_t now) {
                 on_event(fd, (uint32_t)p.revents);
                 // Still connecting (or a request out, deadline behind): look again next time.
                 bool live = s.state == S_CONNECTING || s.state == S_WAIT_ECHO;
-                if (live && s.deadline_ns < run.next_deadline) run.next_deadline = s.deadline_ns;
+                if (live) lower_next_deadline(s.deadline_ns);
                 continue;
             }
         }
