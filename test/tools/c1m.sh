@@ -83,7 +83,7 @@ flock -w 900 9 || { echo "c1m: waited 15 minutes for the load lock" >&2; exit 1;
 group_pss() {
     files=
     for p in $1 $(pgrep -P "$1"); do files="$files /proc/$p/smaps_rollup"; done
-    cat $files 2>/dev/null | awk '/^Pss:/ { s += $2 } END { print s + 0 }'
+    cat $files 2>/dev/null </dev/null | awk '/^Pss:/ { s += $2 } END { print s + 0 }'
 }
 # group_cpu_ns PID: CPU time of PID's children (the workers) and itself, ns.
 group_cpu_ns() { tasks_cpu_ns "$1" $(pgrep -P "$1"); }

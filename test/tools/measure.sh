@@ -14,7 +14,7 @@ kernel_kib() {
 tasks_cpu_ns() {
     files=
     for p in "$@"; do files="$files /proc/$p/task/*/schedstat"; done  # expanded below
-    cat $files 2>/dev/null | awk '{ s += $1 } END { printf "%.0f\n", s }'
+    cat $files 2>/dev/null </dev/null | awk '{ s += $1 } END { printf "%.0f\n", s }'
 }
 
 # A cgroup per server: cpuacct.usage sums the CPU of every task that ever ran in
