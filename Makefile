@@ -69,6 +69,7 @@ perf: build
 # One million held connections (srv_epoll -w 64, cli_flood -w 64 from 60 sources);
 # about 10 GiB and two minutes, so not part of make check. Writes results/c1m.json.
 # C1M_ARGS='-s build/srv_poll' measures another server.
+# C1M_ARGS='-e -p': a namespace and a session of its own at nice -20 (root; see c1m.sh).
 c1m: build
 	BIN=$(BUILD) sh test/tools/c1m.sh $(C1M_ARGS)
 
