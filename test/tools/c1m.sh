@@ -45,6 +45,13 @@ while getopts c:s:o:w:b:ep ch; do
     *) echo "usage: sh test/tools/c1m.sh [-c connections] [-s server] [-o file] [-w workers] [-b batch-us] [-e] [-p]" >&2; exit 2 ;;
     esac
 done
+# Without -p, say when some other session's task can outweigh this one.
+if [ -z "$PRIO" ] && [ -z "${C1M_NETNS:-}" ] && [ "$(cat /proc/sys/kernel/sched_autogroup_enabled 2>/dev/null)" = 1 ]; then
+    me=$(ps -o sid= -p $$ | tr -d ' ')
+    heavy=$(ps -eLo ni=,sid=,ppid=,pid=,comm= 2>/dev/null |
+        awk -v me="$me" '$1 < 0 && $2 != me && $3 != 2 && $4 != 2 { print "PID " $4 " (" $5 ", nice " $1 ")"; exit }')
+    [ -n "$heavy" ] && echo "c1m: note: $heavy is in another session; with autogroup scheduling one such task outweighs this whole session, and may take a core for long stretches: -p runs the measurement in a session of its own at nice -20" >&2
+fi
 if [ -n "$PRIO" ] && [ -z "${C1M_SESSION:-}" ]; then
     [ "$(id -u)" = 0 ] || { echo "c1m: -p needs root (it sets nice -20)" >&2; exit 2; }
     C1M_SESSION=1 exec setsid -w sh -c '
