@@ -4,7 +4,7 @@
 # on CPU 1, at 40,000 connections/s, held 30 s at 20,000 requests/s.
 #
 #   sh test/tools/c1m.sh [-c connections] [-s server] [-o results/c1m.json] [-w workers]
-#                  [-b batch-us] [-e] [-p]
+#                  [-b batch-us] [-e] [-p] [-r]
 #
 # -w sets the worker processes of both sides (default 64; RLIMIT_NOFILE 20,000
 # each means a million needs at least 51, and SO_REUSEPORT's hash spreads them
@@ -22,6 +22,11 @@
 # scans every open descriptor: 0.3 ms of CPU a second per thousand, so 0.5 s of
 # every 1.1 s at the two million of a C1M run, while the 64 servers on its core
 # got a tenth of it and requests waited up to 540 ms. The JSON says which.
+# -r (with -e) sends the namespace loopback's receive work to the server's CPU
+# (rps_cpus 1). On loopback a segment is received on the CPU that sent it, so
+# the client's core carried every handshake whole (the listener's SYN and ACK,
+# the client's SYN-ACK) while the server's core sat half idle: the ramp ran at
+# 28,000-30,000 connections a second instead of 40,000.
 #
 # Needs about 10 GiB (5 KB of kernel memory per socket, two sockets a connection):
 # it exits 77, saying so, with less than 14 GiB available. Memory is read from
@@ -32,8 +37,8 @@
 set -u
 cd "$(dirname "$0")/../.."
 BIN=${BIN:-build}
-CONNS=1000000 SERVER=$BIN/srv_epoll OUT=results/c1m.json WORKERS=64 BATCH= NETNS= PRIO=
-while getopts c:s:o:w:b:ep ch; do
+CONNS=1000000 SERVER=$BIN/srv_epoll OUT=results/c1m.json WORKERS=64 BATCH= NETNS= PRIO= RPS=
+while getopts c:s:o:w:b:epr ch; do
     case $ch in
     c) CONNS=$OPTARG ;;
     s) SERVER=$OPTARG ;;
@@ -42,7 +47,8 @@ while getopts c:s:o:w:b:ep ch; do
     b) BATCH=$OPTARG ;;
     e) NETNS=1 ;;
     p) PRIO=1 ;;
-    *) echo "usage: sh test/tools/c1m.sh [-c connections] [-s server] [-o file] [-w workers] [-b batch-us] [-e] [-p]" >&2; exit 2 ;;
+    r) RPS=1 ;;
+    *) echo "usage: sh test/tools/c1m.sh [-c connections] [-s server] [-o file] [-w workers] [-b batch-us] [-e] [-p] [-r]" >&2; exit 2 ;;
     esac
 done
 # Without -p, say when some other session's task can outweigh this one.
@@ -52,12 +58,13 @@ if [ -z "$PRIO" ] && [ -z "${C1M_NETNS:-}" ] && [ "$(cat /proc/sys/kernel/sched_
         awk -v me="$me" '$1 < 0 && $2 != me && $3 != 2 && $4 != 2 { print "PID " $4 " (" $5 ", nice " $1 ")"; exit }')
     [ -n "$heavy" ] && echo "c1m: note: $heavy is in another session; with autogroup scheduling one such task outweighs this whole session, and may take a core for long stretches: -p runs the measurement in a session of its own at nice -20" >&2
 fi
+[ -z "$RPS" ] || [ -n "$NETNS" ] || { echo "c1m: -r needs -e (it sets the namespace loopback's rps_cpus, not the host's)" >&2; exit 2; }
 if [ -n "$PRIO" ] && [ -z "${C1M_SESSION:-}" ]; then
     [ "$(id -u)" = 0 ] || { echo "c1m: -p needs root (it sets nice -20)" >&2; exit 2; }
     C1M_SESSION=1 exec setsid -w sh -c '
         if [ -e /proc/self/autogroup ]; then echo -20 >/proc/self/autogroup || exit 1; fi
         exec nice -n -20 "$@"' sh sh test/tools/c1m.sh -c "$CONNS" -s "$SERVER" -o "$OUT" -w "$WORKERS" \
-        ${BATCH:+-b "$BATCH"} ${NETNS:+-e} -p
+        ${BATCH:+-b "$BATCH"} ${NETNS:+-e} ${RPS:+-r} -p
 fi
 if [ -n "$NETNS" ] && [ -z "${C1M_NETNS:-}" ]; then
     [ "$(id -u)" = 0 ] && command -v ip >/dev/null ||
@@ -72,8 +79,12 @@ if [ -n "$NETNS" ] && [ -z "${C1M_NETNS:-}" ]; then
     sysctl -qw net.ipv4.tcp_child_ehash_entries="$old"
     [ $made = 0 ] || { echo "c1m: ip netns add $ns failed" >&2; exit 1; }
     ip -n $ns link set lo up
+    if [ -n "$RPS" ]; then
+        ip netns exec $ns sh -c 'echo 1 >/sys/class/net/lo/queues/rx-0/rps_cpus' ||
+            { ip netns del $ns; echo "c1m: cannot set rps_cpus on the namespace loopback" >&2; exit 1; }
+    fi
     C1M_NETNS=$ns ip netns exec $ns sh test/tools/c1m.sh -c "$CONNS" -s "$SERVER" -o "$OUT" -w "$WORKERS" \
-        ${BATCH:+-b "$BATCH"} ${PRIO:+-p} -e
+        ${BATCH:+-b "$BATCH"} ${PRIO:+-p} ${RPS:+-r} -e
     rc=$?
     ip netns del $ns
     exit $rc
@@ -170,6 +181,7 @@ name=$(basename "$SERVER")
 jq -c --arg server "$name" --argjson kernel "$kernel_b" --argjson srv "$srv_b" \
     --argjson cli "$cli_b" --argjson cpu "$cpu_us" --argjson rc "$rc" --argjson ovf "$overflows" \
     --argjson workers "$WORKERS" --arg batch "${BATCH:-default}" --argjson netns "${NETNS:-0}" \
+    --arg rps "$(cat /sys/class/net/lo/queues/rx-0/rps_cpus 2>/dev/null || echo unknown)" \
     --arg priority "$(if [ -n "$PRIO" ]; then echo "nice -20, $(cat /proc/self/autogroup 2>/dev/null || echo 'no autogroup')"; else echo default; fi)" \
     --argjson retrans "$retrans" --argjson rtos "$rtos" --argjson probes "$probes" --argjson drops "$drops" \
     '{server: $server, workers: $workers, batch_us: $batch, exit_status: $rc, connections: .concurrency, peak_open, connect_failed,
@@ -177,7 +189,7 @@ jq -c --arg server "$name" --argjson kernel "$kernel_b" --argjson srv "$srv_b" \
       latency_p50_us: .latency_us.p50, latency_p99_us: .latency_us.p99,
       server_cpu_us_per_request: $cpu, kernel_bytes_per_connection: $kernel,
       server_pss_bytes_per_connection: $srv, client_pss_bytes_per_connection: $cli,
-      listen_overflows_and_drops: $ovf, netns_own_ehash: ($netns == 1), priority: $priority, retransmitted_segments: $retrans,
+      listen_overflows_and_drops: $ovf, netns_own_ehash: ($netns == 1), priority: $priority, loopback_rps_cpus: $rps, retransmitted_segments: $retrans,
       retransmission_timeouts: $rtos, loss_probes: $probes, input_queue_drops_machine_wide: $drops,
       memory_method: "/proc/meminfo deltas (Slab+PageTables+KernelStack), smaps_rollup Pss"}' \
     "$r" >"$T/summary.json"
