@@ -7,7 +7,7 @@
 #   tsan   build-tsan/, ThreadSanitizer: the tests labelled tsan (the servers whose
 #          threads share memory, srv/CMakeLists.txt's THREADS), and only what they run
 #   fuzz   build-fuzz/ (clang++, -DFUZZ=ON): each libFuzzer target replays its
-#          regression inputs, then fuzzes for 15 s (FUZZ_SECONDS), two at a time
+#          regression inputs, then fuzzes for 10 s (FUZZ_SECONDS), two at a time
 # Two tests at a time: most of the suite's time is tests waiting out timeouts;
 # tests that load the machine or time a server take a machine-wide lock
 # (test/lib/lib.sh, load_lock), so those still run one at a time. A failed test
