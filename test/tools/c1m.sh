@@ -62,7 +62,9 @@ fi
 if [ -n "$PRIO" ] && [ -z "${C1M_SESSION:-}" ]; then
     [ "$(id -u)" = 0 ] || { echo "c1m: -p needs root (it sets nice -20)" >&2; exit 2; }
     C1M_SESSION=1 exec setsid -w sh -c '
-        if [ -e /proc/self/autogroup ]; then echo -20 >/proc/self/autogroup || exit 1; fi
+        if [ -e /proc/self/autogroup ] && ! echo -20 >/proc/self/autogroup; then
+            echo "c1m: cannot set the session'"'"'s autogroup to nice -20" >&2; exit 1
+        fi
         exec nice -n -20 "$@"' sh sh test/tools/c1m.sh -c "$CONNS" -s "$SERVER" -o "$OUT" -w "$WORKERS" \
         ${BATCH:+-b "$BATCH"} ${NETNS:+-e} ${RPS:+-r} -p
 fi
