@@ -38,6 +38,7 @@ set -u
 cd "$(dirname "$0")/../.."
 BIN=${BIN:-build}
 CONNS=1000000 SERVER=$BIN/srv_epoll OUT=results/c1m.json WORKERS=64 BATCH= NETNS= PRIO= RPS=
+# "$@" stays whole (no shift): the re-runs below pass it on as given.
 while getopts c:s:o:w:b:epr ch; do
     case $ch in
     c) CONNS=$OPTARG ;;
@@ -51,6 +52,7 @@ while getopts c:s:o:w:b:epr ch; do
     *) echo "usage: sh test/tools/c1m.sh [-c connections] [-s server] [-o file] [-w workers] [-b batch-us] [-e] [-p] [-r]" >&2; exit 2 ;;
     esac
 done
+[ -z "$RPS" ] || [ -n "$NETNS" ] || { echo "c1m: -r needs -e (it sets the namespace loopback's rps_cpus, not the host's)" >&2; exit 2; }
 # Without -p, say when some other session's task can outweigh this one.
 if [ -z "$PRIO" ] && [ -z "${C1M_NETNS:-}" ] && [ "$(cat /proc/sys/kernel/sched_autogroup_enabled 2>/dev/null)" = 1 ]; then
     me=$(ps -o sid= -p $$ | tr -d ' ')
@@ -58,15 +60,13 @@ if [ -z "$PRIO" ] && [ -z "${C1M_NETNS:-}" ] && [ "$(cat /proc/sys/kernel/sched_
         awk -v me="$me" '$1 < 0 && $2 != me && $3 != 2 && $4 != 2 { print "PID " $4 " (" $5 ", nice " $1 ")"; exit }')
     [ -n "$heavy" ] && echo "c1m: note: $heavy is in another session; with autogroup scheduling one such task outweighs this whole session, and may take a core for long stretches: -p runs the measurement in a session of its own at nice -20" >&2
 fi
-[ -z "$RPS" ] || [ -n "$NETNS" ] || { echo "c1m: -r needs -e (it sets the namespace loopback's rps_cpus, not the host's)" >&2; exit 2; }
 if [ -n "$PRIO" ] && [ -z "${C1M_SESSION:-}" ]; then
     [ "$(id -u)" = 0 ] || { echo "c1m: -p needs root (it sets nice -20)" >&2; exit 2; }
     C1M_SESSION=1 exec setsid -w sh -c '
         if [ -e /proc/self/autogroup ] && ! echo -20 >/proc/self/autogroup; then
             echo "c1m: cannot set the session'"'"'s autogroup to nice -20" >&2; exit 1
         fi
-        exec nice -n -20 "$@"' sh sh test/tools/c1m.sh -c "$CONNS" -s "$SERVER" -o "$OUT" -w "$WORKERS" \
-        ${BATCH:+-b "$BATCH"} ${NETNS:+-e} ${RPS:+-r} -p
+        exec nice -n -20 "$@"' sh sh test/tools/c1m.sh "$@"
 fi
 if [ -n "$NETNS" ] && [ -z "${C1M_NETNS:-}" ]; then
     [ "$(id -u)" = 0 ] && command -v ip >/dev/null ||
@@ -85,8 +85,7 @@ if [ -n "$NETNS" ] && [ -z "${C1M_NETNS:-}" ]; then
         ip netns exec $ns sh -c 'echo 1 >/sys/class/net/lo/queues/rx-0/rps_cpus' ||
             { ip netns del $ns; echo "c1m: cannot set rps_cpus on the namespace loopback" >&2; exit 1; }
     fi
-    C1M_NETNS=$ns ip netns exec $ns sh test/tools/c1m.sh -c "$CONNS" -s "$SERVER" -o "$OUT" -w "$WORKERS" \
-        ${BATCH:+-b "$BATCH"} ${PRIO:+-p} ${RPS:+-r} -e
+    C1M_NETNS=$ns ip netns exec $ns sh test/tools/c1m.sh "$@"
     rc=$?
     ip netns del $ns
     exit $rc
